@@ -1,0 +1,85 @@
+/**
+ * Starts the semantic correspondence service: reads settings from the
+ * environment, starts the worker pool on the embedded default model, and
+ * serves the API.
+ *
+ * ```sh
+ * npx -y deno@2.9.6 task start
+ * ```
+ *
+ * @module
+ */
+
+import { createApp } from "./routes/app.ts";
+import { loadConfig, type ServiceConfig } from "./routes/config.ts";
+import { WorkerPool } from "./workers/pool.ts";
+import { BUILTIN_MODELS, DEFAULT_MODEL_ID, ModelRegistry } from "./models/registry.ts";
+import type { ModelRef } from "./workers/protocol.ts";
+import type { PoolOptions } from "./workers/pool.ts";
+
+/** A running service. */
+export interface RunningService {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** Resolves when the default model is loaded and has run once in every worker. */
+  ready: Promise<void>;
+  /** Stops the server and the workers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service.
+ *
+ * @param config Settings (see `routes/config.ts`).
+ * @param options `workerUrl` replaces the worker module (fault tests); `quiet` skips the log line.
+ * @returns The running service.
+ */
+export function startService(
+  config: ServiceConfig,
+  options: { workerUrl?: URL; quiet?: boolean } = {},
+): RunningService {
+  const registry = new ModelRegistry(Object.values(BUILTIN_MODELS));
+  const poolOptions: PoolOptions = { ...config.pool, workerUrl: options.workerUrl };
+  const pool = new WorkerPool(poolOptions);
+  const defaultModel: ModelRef = { descriptor: registry.get(DEFAULT_MODEL_ID) };
+  let ready = false;
+  const readyPromise = pool.start(defaultModel).then(() => {
+    ready = true;
+  });
+  readyPromise.catch((e) => console.error("Default model failed to load:", e));
+  const app = createApp({
+    pool,
+    registry,
+    config,
+    resolveModel: (id) => Promise.resolve({ descriptor: registry.get(id) }),
+    isReady: () => ready,
+  });
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: () => {},
+  }, app.fetch);
+  const addr = server.addr;
+  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+  if (!options.quiet) console.log(`Listening on ${url} (workers starting; see /readyz)`);
+  return {
+    url,
+    ready: readyPromise,
+    async close() {
+      await server.shutdown();
+      await pool.dispose();
+    },
+  };
+}
+
+if (import.meta.main) {
+  const service = startService(loadConfig(Deno.env.toObject()));
+  service.ready.then(() => console.log("Ready: default model loaded"));
+  const stop = async () => {
+    await service.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}

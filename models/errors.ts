@@ -1,0 +1,42 @@
+/**
+ * Named errors of model lookup and loading, mapped to HTTP in
+ * `routes/_on_error.ts`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ModelNotFoundError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ModelNotFoundError("Cannot find model `x`", { details: { known: ["dsift"] } });
+ * assert.equal(e.code, "unknown_model");
+ * ```
+ *
+ * @module
+ */
+
+import { registerError, ServiceError } from "../workers/errors.ts";
+
+/** No model of that id is registered. */
+export class ModelNotFoundError extends ServiceError {
+  override readonly code = "unknown_model";
+}
+
+/** The model exists but cannot be fetched, verified or opened. */
+export class ModelLoadError extends ServiceError {
+  override readonly code = "model_unavailable";
+}
+
+/** The model ran but its output does not fit its descriptor (names, token count). */
+export class ModelContractError extends ServiceError {
+  override readonly code = "model_contract_violation";
+}
+
+/** The requested input side is not one the model accepts. */
+export class ResolutionError extends ServiceError {
+  override readonly code = "invalid_resolution";
+}
+
+registerError(ModelNotFoundError);
+registerError(ModelLoadError);
+registerError(ModelContractError);
+registerError(ResolutionError);

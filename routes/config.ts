@@ -1,0 +1,84 @@
+/**
+ * Service settings, read from environment variables once at start-up and
+ * validated, so a typo fails loudly instead of running with a default.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | `HOST` | `0.0.0.0` | listen address |
+ * | `PORT` | `8000` | listen port (0 picks a free one) |
+ * | `WORKERS` | cores | inference workers |
+ * | `ORT_THREADS` | cores / workers | onnxruntime WASM threads per worker |
+ * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
+ * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
+ * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
+ * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
+ * | `MAX_POINTS` | `1000` | query points per request |
+ *
+ * @example Usage
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ PORT: "9000" });
+ * assert.equal(config.port, 9000);
+ * assert.equal(config.limits.maxPoints, 1000);
+ * assert.throws(() => loadConfig({ PORT: "eighty" }));
+ * ```
+ *
+ * @module
+ */
+
+import { z } from "zod";
+
+const int = (min: number) => z.coerce.number().int().min(min);
+
+const EnvSchema = z.object({
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: int(0).max(65535).default(8000),
+  WORKERS: int(1).optional(),
+  ORT_THREADS: int(1).optional(),
+  QUEUE_MAX: int(0).default(32),
+  DEADLINE_MS: int(1).default(120_000),
+  MAX_IMAGE_BYTES: int(1).default(20_000_000),
+  MAX_IMAGE_PIXELS: int(1).default(40_000_000),
+  MAX_POINTS: int(1).default(1000),
+});
+
+/** Validated settings. */
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  pool: { size?: number; numThreads?: number; maxQueue: number; deadlineMs: number };
+  limits: { maxBytes: number; maxPixels: number; maxPoints: number };
+}
+
+/**
+ * Reads settings from an environment.
+ *
+ * @param env Variables, e.g. `Deno.env.toObject()`.
+ * @returns The settings.
+ * @throws {RangeError} Naming each invalid variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): ServiceConfig {
+  const r = EnvSchema.safeParse(env);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new RangeError(`Cannot start: invalid settings: ${problems.join("; ")}`);
+  }
+  const e = r.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    pool: {
+      size: e.WORKERS,
+      numThreads: e.ORT_THREADS,
+      maxQueue: e.QUEUE_MAX,
+      deadlineMs: e.DEADLINE_MS,
+    },
+    limits: {
+      maxBytes: e.MAX_IMAGE_BYTES,
+      maxPixels: e.MAX_IMAGE_PIXELS,
+      maxPoints: e.MAX_POINTS,
+    },
+  };
+}

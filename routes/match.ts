@@ -1,0 +1,121 @@
+/**
+ * `POST /v1/match`: two images and points on the first in, the corresponding
+ * points on the second out. Two request forms carry the same options:
+ * `multipart/form-data` (files `source`, `target`, a `points` field holding
+ * JSON; what `curl -F` sends) and `application/json` (base64 images).
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { AppEnv } from "./app_env.ts";
+import { ApiError } from "./_on_error.ts";
+import { parseInput } from "./_validate.ts";
+import { readMatchRequest } from "./_match_body.ts";
+import { checkImage } from "../workers/decode_image.ts";
+import { DEFAULT_LOCALIZER } from "../core/localize.ts";
+import { DEFAULT_MODEL_ID } from "../models/registry.ts";
+
+const num = z.coerce.number().refine(Number.isFinite, "Expected a finite number");
+
+/** Options shared by both request forms (multipart fields arrive as strings). */
+export const MatchOptionsSchema = z.object({
+  model: z.string().min(1).default(DEFAULT_MODEL_ID),
+  resolution: z.coerce.number().int().positive().optional(),
+  resize: z.enum(["stretch", "letterbox"]).default("stretch"),
+  localizer: z.enum(["nn", "bilinear", "softargmax", "kernel-softargmax", "window-softargmax"])
+    .default(DEFAULT_LOCALIZER.method),
+  temperature: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.temperature),
+  sigma: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.sigma),
+  window: z.coerce.number().int().min(0).default(DEFAULT_LOCALIZER.window),
+});
+
+/** Query points: `[[x, y], ...]` in source-image pixels. */
+export const PointsSchema = z.array(z.tuple([z.number().finite(), z.number().finite()])).min(1);
+
+const app = new Hono<AppEnv>();
+
+app.post(
+  "/",
+  // Two images of at most maxBytes each, base64 in JSON (4/3), plus fields.
+  async function matchBodyLimit(c, next) {
+    const limit = Math.ceil(c.var.services.config.limits.maxBytes * 2 * 1.4) + 1_000_000;
+    return await bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `Request body exceeds ${limit} bytes`, {
+          limit,
+        });
+      },
+    })(c, next);
+  },
+  async (c) => {
+    const { pool, config, registry, resolveModel } = c.var.services;
+    const body = await readMatchRequest(c.req.raw);
+    if (Array.isArray(body.points) && body.points.length > config.limits.maxPoints) {
+      throw new ApiError(
+        413,
+        "too_many_points",
+        `Cannot match ${body.points.length} points: the limit is ${config.limits.maxPoints}`,
+        { limit: config.limits.maxPoints, actual: body.points.length },
+      );
+    }
+    const points = parseInput(PointsSchema, body.points);
+    const options = parseInput(MatchOptionsSchema, body.options);
+    const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
+    checkImage(body.source, limits);
+    checkImage(body.target, limits);
+    const descriptor = registry.get(options.model);
+    const resolution = registry.resolution(descriptor, options.resolution);
+    const model = await resolveModel(descriptor.id);
+    const localizer = {
+      method: options.localizer,
+      temperature: options.temperature,
+      sigma: options.sigma,
+      window: options.window,
+    };
+    const started = performance.now();
+    const result = await pool.run({
+      source: body.source,
+      target: body.target,
+      points: Float32Array.from(points.flat()),
+      model,
+      resolution,
+      resize: options.resize,
+      localizer,
+      limits,
+    });
+    const total = performance.now() - started;
+    const matches = [];
+    for (let i = 0; i < points.length; i++) {
+      matches.push({
+        x: result.matches[3 * i],
+        y: result.matches[3 * i + 1],
+        score: result.matches[3 * i + 2],
+      });
+    }
+    return c.json({
+      model: descriptor.id,
+      backend: result.backend,
+      matches,
+      source: result.source_size,
+      target: result.target_size,
+      grid: result.grid,
+      conventions: {
+        resolution,
+        resize: options.resize,
+        localizer,
+        coordinates:
+          "pixels; integer coordinates are pixel centres, (0, 0) is the centre of the top-left pixel, x right, y down",
+        grid_mapping: options.resize === "stretch"
+          ? "x' = x * (S - 1) / (W - 1) into the S x S input, then g = x' * (w - 1) / (S - 1) (align corners)"
+          : "x' = x * S / max(W, H) + pad into the letterboxed S x S input, then g = x' * (w - 1) / (S - 1) (align corners)",
+      },
+      timings_ms: { ...result.timings, total },
+    });
+  },
+);
+
+export default app;

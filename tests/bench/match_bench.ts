@@ -1,0 +1,96 @@
+/**
+ * `deno task bench`: per-stage times of `/v1/match` on a real PF-WILLOW pair
+ * with the default model, through the real server and worker pool, and the
+ * cost volume as an ONNX graph against the TypeScript reference loop.
+ *
+ * Prints figures and ratios; asserts nothing about speed.
+ *
+ * @module
+ */
+
+import { startService } from "../../main.ts";
+import { loadConfig } from "../../routes/config.ts";
+import { createSession } from "../../workers/ort.ts";
+import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
+import { costVolume } from "../../core/cost_volume.ts";
+
+const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
+const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function benchMatch(): Promise<void> {
+  const source = await Deno.readFile(new URL("car(G)/Cars_006a.png", DATA));
+  const target = await Deno.readFile(new URL("car(G)/Cars_007a.png", DATA));
+  const service = startService(loadConfig({ PORT: "0", HOST: "127.0.0.1", WORKERS: "1" }), {
+    quiet: true,
+  });
+  const t0 = performance.now();
+  await service.ready;
+  console.log(
+    `worker ready (session created and warmed): ${(performance.now() - t0).toFixed(0)} ms`,
+  );
+  const points = JSON.stringify(Array.from({ length: 10 }, (_, i) => [60 + 15 * i, 100]));
+  const stages: Record<string, number[]> = {};
+  const wall: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const form = new FormData();
+    form.set("source", new Blob([source]), "a.png");
+    form.set("target", new Blob([target]), "b.png");
+    form.set("points", points);
+    const s = performance.now();
+    const res = await fetch(`${service.url}/v1/match`, { method: "POST", body: form });
+    const body = await res.json();
+    wall.push(performance.now() - s);
+    if (!res.ok) throw new Error(JSON.stringify(body));
+    for (const [k, v] of Object.entries(body.timings_ms as Record<string, number>)) {
+      (stages[k] ??= []).push(v);
+    }
+  }
+  await service.close();
+  console.log(
+    `\n/v1/match, dsift @ 256, kernel-softargmax, 10 points, PF-WILLOW car(G) 300x200 pair, ${RUNS} runs (median ms):`,
+  );
+  for (const [k, v] of Object.entries(stages)) {
+    console.log(`  ${k.padEnd(11)} ${median(v).toFixed(2)}`);
+  }
+  console.log(`  ${"http wall".padEnd(11)} ${median(wall).toFixed(2)}`);
+}
+
+async function benchCostVolume(): Promise<void> {
+  const C = 768;
+  const cells = 60 * 60;
+  const target = new Float32Array(C * cells).map((_, i) => Math.sin(i * 0.37));
+  const session = await createSession(buildCostVolumeGraph(), { label: "cost volume" });
+  console.log(`\ncost volume, ${C} channels, 60x60 target (median ms):`);
+  for (const q of [20, 1000]) {
+    const queries = new Float32Array(q * C).map((_, i) => Math.cos(i * 0.11));
+    const onnx: number[] = [];
+    const ts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      let s = performance.now();
+      await session.run({
+        queries: { data: queries, dims: [q, C] },
+        target: { data: target, dims: [C, cells] },
+      });
+      onnx.push(performance.now() - s);
+      s = performance.now();
+      costVolume(queries, target, { queries: q, channels: C, cells });
+      ts.push(performance.now() - s);
+    }
+    const a = median(onnx);
+    const b = median(ts);
+    console.log(
+      `  ${String(q).padStart(4)} queries: onnx ${a.toFixed(1)}, typescript ${
+        b.toFixed(1)
+      }, ratio ts/onnx ${(b / a).toFixed(2)}x`,
+    );
+  }
+  await session.release();
+}
+
+await benchMatch();
+await benchCostVolume();

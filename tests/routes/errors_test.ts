@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { encode } from "fast-png";
+import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
+
+const FAULTY = new URL("../workers/fixtures/faulty_worker.ts", import.meta.url);
+
+function points(n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => [10 + i, 20]);
+}
+
+/** Asserts the error envelope: status, code, message and request id. */
+function assertError(
+  r: { status: number; json: { error: { code: string; message: string }; request_id: unknown } },
+  status: number,
+  code: string,
+): void {
+  assert.equal(r.status, status, JSON.stringify(r.json));
+  assert.equal(r.json.error.code, code);
+  assert.equal(typeof r.json.error.message, "string");
+  assert.ok(r.json.error.message.length > 0);
+  assert.equal(typeof r.json.request_id, "string");
+}
+
+Deno.test("POST /v1/match answers every bad input with its stable error code", async (t) => {
+  const png = await willowImage("car(G)/Cars_006a.png");
+  await withService({ MAX_POINTS: "5", MAX_IMAGE_PIXELS: "100000" }, async (url) => {
+    await t.step("400 malformed_request: broken JSON", async () => {
+      const r = await postMatch(url, "{not json", { "content-type": "application/json" });
+      assertError(r, 400, "malformed_request");
+    });
+    await t.step("400 malformed_request: points that are not JSON", async () => {
+      assertError(await postMatch(url, matchForm(png, png, "[[1,")), 400, "malformed_request");
+    });
+    await t.step("400 malformed_request: invalid base64", async () => {
+      const body = JSON.stringify({ source: "%%%", target: "%%%", points: [[1, 1]] });
+      const r = await postMatch(url, body, { "content-type": "application/json" });
+      assertError(r, 400, "malformed_request");
+    });
+    await t.step("400 invalid_image: a truncated PNG", async () => {
+      const r = await postMatch(url, matchForm(png.slice(0, 2000), png, [[1, 1]]));
+      assertError(r, 400, "invalid_image");
+    });
+    await t.step("404 unknown_model", async () => {
+      const r = await postMatch(url, matchForm(png, png, [[1, 1]], { model: "dinov9" }));
+      assertError(r, 404, "unknown_model");
+      assert.deepEqual(r.json.error.details.known, ["dsift"]);
+    });
+    await t.step("404 not_found: unknown route", async () => {
+      const res = await fetch(`${url}/v1/nothing`);
+      assert.equal(res.status, 404);
+      assert.equal((await res.json()).error.code, "not_found");
+    });
+    await t.step("413 too_many_points", async () => {
+      const r = await postMatch(url, matchForm(png, png, points(6)));
+      assertError(r, 413, "too_many_points");
+      assert.deepEqual(r.json.error.details, { limit: 5, actual: 6 });
+    });
+    await t.step("413 image_too_large: pixels, from the header", async () => {
+      const big = encode({
+        width: 400,
+        height: 300,
+        data: new Uint8Array(400 * 300 * 3),
+        channels: 3,
+      });
+      assertError(await postMatch(url, matchForm(big, png, [[1, 1]])), 413, "image_too_large");
+    });
+    await t.step("415 unsupported_media_type: text body", async () => {
+      const r = await postMatch(url, "hello", { "content-type": "text/plain" });
+      assertError(r, 415, "unsupported_media_type");
+    });
+    await t.step("415 unsupported_image_format: a GIF", async () => {
+      const gif = new TextEncoder().encode("GIF89a\x01\x00\x01\x00\x00\x00\x00;");
+      const r = await postMatch(url, matchForm(gif, png, [[1, 1]]));
+      assertError(r, 415, "unsupported_image_format");
+    });
+    await t.step("422 invalid_request: zod issues listed", async () => {
+      const r = await postMatch(
+        url,
+        matchForm(png, png, [[1, 1]], { localizer: "magic", temperature: "-1" }),
+      );
+      assertError(r, 422, "invalid_request");
+      const paths = r.json.error.details.issues.map((i: { path: string[] }) => i.path.join("."));
+      assert.ok(paths.includes("localizer") && paths.includes("temperature"), paths.join(","));
+    });
+    await t.step("422 invalid_request: points of the wrong shape, or missing", async () => {
+      assertError(await postMatch(url, matchForm(png, png, [[1, 2, 3]])), 422, "invalid_request");
+      assertError(await postMatch(url, matchForm(png, png, [])), 422, "invalid_request");
+      const form = matchForm(png, png, [[1, 1]]);
+      form.delete("target");
+      assertError(await postMatch(url, form), 422, "invalid_request");
+    });
+    await t.step("422 invalid_resolution", async () => {
+      const r = await postMatch(url, matchForm(png, png, [[1, 1]], { resolution: "250" }));
+      assertError(r, 422, "invalid_resolution");
+    });
+    await t.step("422 point_out_of_bounds", async () => {
+      const r = await postMatch(url, matchForm(png, png, [[10, 10], [300, 10]]));
+      assertError(r, 422, "point_out_of_bounds");
+      assert.deepEqual(r.json.error.details.indices, [1]);
+    });
+  });
+});
+
+Deno.test("POST /v1/match answers 413 payload_too_large for a body past the limit", async () => {
+  await withService({ MAX_IMAGE_BYTES: "1000" }, async (url) => {
+    // The body limit is 2 x 1.4 x MAX_IMAGE_BYTES + 1 MB for fields: send 1.2 MB.
+    const big = new Uint8Array(600_000);
+    const r = await postMatch(url, matchForm(big, big, [[1, 1]]));
+    assertError(r, 413, "payload_too_large");
+  });
+});
+
+Deno.test("a worker crash fails only its request, and the pool replaces the worker", async () => {
+  const png = await willowImage("car(G)/Cars_006a.png");
+  await withService({}, async (url) => {
+    const crashed = await postMatch(url, matchForm(png, png, points(13)));
+    assertError(crashed, 503, "worker_crashed");
+    assert.equal(crashed.headers.get("retry-after"), "1");
+    const ok = await postMatch(url, matchForm(png, png, points(3)));
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    const ready = await (await fetch(`${url}/readyz`)).json();
+    assert.equal(ready.pool.restarts, 1);
+  }, { workerUrl: FAULTY });
+});
+
+Deno.test("a full queue answers 503 overloaded with Retry-After at once", async () => {
+  const png = await willowImage("car(G)/Cars_006a.png");
+  await withService({ QUEUE_MAX: "1" }, async (url) => {
+    // 7 points make the fixture worker hold each job for 1.5 s.
+    const running = postMatch(url, matchForm(png, png, points(7)));
+    await new Promise((r) => setTimeout(r, 200));
+    const queued = postMatch(url, matchForm(png, png, points(7)));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    const rejected = await postMatch(url, matchForm(png, png, points(7)));
+    const waited = performance.now() - started;
+    assertError(rejected, 503, "overloaded");
+    assert.equal(rejected.headers.get("retry-after"), "1");
+    assert.ok(waited < 1000, `rejection took ${waited} ms`);
+    assert.equal((await running).status, 200);
+    assert.equal((await queued).status, 200);
+  }, { workerUrl: FAULTY });
+});
+
+Deno.test("a request past its deadline answers 504 deadline_exceeded", async () => {
+  const png = await willowImage("car(G)/Cars_006a.png");
+  await withService({ DEADLINE_MS: "500" }, async (url) => {
+    const r = await postMatch(url, matchForm(png, png, points(7)));
+    assertError(r, 504, "deadline_exceeded");
+    // The worker finishes the abandoned job and serves the next one.
+    await new Promise((r) => setTimeout(r, 1200));
+    const ok = await postMatch(url, matchForm(png, png, points(3)));
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  }, { workerUrl: FAULTY });
+});

@@ -1,0 +1,141 @@
+/**
+ * A backbone ready to turn decoded images into feature grids: it owns one
+ * onnxruntime session and applies the model's resize, normalization and
+ * output layout from its descriptor.
+ *
+ * @example Usage
+ * ```ts
+ * import { FeatureExtractor } from "./feature_extractor.ts";
+ * import { BUILTIN_MODELS } from "../models/registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const fx = await FeatureExtractor.create({ descriptor: BUILTIN_MODELS.dsift });
+ * const image = { width: 20, height: 10, data: new Uint8Array(20 * 10 * 3).fill(128) };
+ * const { grid } = await fx.extract(image, { resolution: 64, resize: "stretch" });
+ * assert.deepEqual([grid.channels, grid.height, grid.width], [128, 8, 8]);
+ * await fx.release();
+ * ```
+ *
+ * @module
+ */
+
+import type { ModelRef } from "./protocol.ts";
+import type { DecodedImage } from "./decode_image.ts";
+import type { ResizeMode } from "../core/frame.ts";
+import { type Frame, makeFrame } from "../core/frame.ts";
+import { resizeBilinear } from "../core/resize.ts";
+import { padImage } from "../core/pad_image.ts";
+import { toNormalizedCHW } from "../core/normalize.ts";
+import { type FeatureGrid, toFeatureGrid } from "../core/feature_grid.ts";
+import { embeddedModelBytes } from "../models/embedded.ts";
+import { ModelContractError, ModelLoadError } from "../models/errors.ts";
+import { createSession, type InferenceSession } from "./ort.ts";
+
+/** Features of one image, with the frame that maps its pixels to the grid. */
+export interface ExtractedFeatures {
+  grid: FeatureGrid;
+  frame: Frame;
+  timings: { preprocess: number; extract: number };
+}
+
+/** One model's session plus the descriptor that says how to feed and read it. */
+export class FeatureExtractor {
+  #ref: ModelRef;
+  #session: InferenceSession;
+
+  private constructor(ref: ModelRef, session: InferenceSession) {
+    this.#ref = ref;
+    this.#session = session;
+  }
+
+  /**
+   * Loads the model bytes (embedded or from the cached file) and opens a session.
+   *
+   * @param ref The model.
+   * @returns An extractor.
+   * @throws {ModelLoadError} When the file is missing or onnxruntime rejects it.
+   * @throws {ModelContractError} When the descriptor's input or output names are not the model's.
+   */
+  static async create(ref: ModelRef): Promise<FeatureExtractor> {
+    const d = ref.descriptor;
+    let bytes: Uint8Array;
+    let session: InferenceSession;
+    try {
+      bytes = d.url.startsWith("embedded:")
+        ? embeddedModelBytes(d.url)
+        : await Deno.readFile(ref.file ?? d.url);
+      session = await createSession(bytes, { label: `model \`${d.id}\`` });
+    } catch (e) {
+      throw new ModelLoadError(`Cannot load model \`${d.id}\`: ${(e as Error).message}`);
+    }
+    if (!session.inputNames.includes(d.input) || !session.outputNames.includes(d.output)) {
+      await session.release();
+      throw new ModelContractError(
+        `Cannot use model \`${d.id}\`: it takes [${session.inputNames}] and returns [${session.outputNames}], the descriptor says input \`${d.input}\` and output \`${d.output}\``,
+      );
+    }
+    return new FeatureExtractor(ref, session);
+  }
+
+  /** The backend that runs the session, e.g. `wasm`. */
+  get backend(): string {
+    return this.#session.backend;
+  }
+
+  /**
+   * Resizes, normalizes and runs one image.
+   *
+   * @param image Decoded RGB image.
+   * @param options Input side and resize mode.
+   * @returns The feature grid and the frame of this image.
+   * @throws {ModelContractError} When the output does not match the expected grid.
+   */
+  async extract(
+    image: DecodedImage,
+    options: { resolution: number; resize: ResizeMode },
+  ): Promise<ExtractedFeatures> {
+    const d = this.#ref.descriptor;
+    const t0 = performance.now();
+    const size = options.resolution;
+    const frame = makeFrame(image, { size, mode: options.resize });
+    const size3 = { width: image.width, height: image.height, channels: 3 };
+    const content = resizeBilinear(image.data, size3, {
+      width: frame.contentWidth,
+      height: frame.contentHeight,
+    });
+    const square = frame.contentWidth === size && frame.contentHeight === size
+      ? content
+      : padImage(content, { width: frame.contentWidth, height: frame.contentHeight, channels: 3 }, {
+        width: size,
+        height: size,
+        offsetX: frame.contentX,
+        offsetY: frame.contentY,
+      });
+    const pixels = toNormalizedCHW(square, { width: size, height: size }, {
+      mean: d.mean,
+      std: d.std,
+    });
+    const t1 = performance.now();
+    const out = await this.#session.run({ [d.input]: { data: pixels, dims: [1, 3, size, size] } });
+    const t2 = performance.now();
+    const raw = out[d.output];
+    const cells = size / d.patch_size;
+    let grid: FeatureGrid;
+    try {
+      grid = toFeatureGrid(raw.data, {
+        dims: raw.dims,
+        layout: d.layout,
+        prefixTokens: d.prefix_tokens,
+        grid: { height: cells, width: cells },
+      });
+    } catch (e) {
+      throw new ModelContractError(`Model \`${d.id}\` at ${size} px: ${(e as Error).message}`);
+    }
+    return { grid, frame, timings: { preprocess: t1 - t0, extract: t2 - t1 } };
+  }
+
+  /** Frees the session. */
+  release(): Promise<void> {
+    return this.#session.release();
+  }
+}

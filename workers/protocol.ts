@@ -1,0 +1,88 @@
+/**
+ * Messages between the pool and its inference workers: two discriminated
+ * unions on `type`. Every request carries an `id` that its reply repeats;
+ * image bytes travel in the transfer list.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WorkerReply } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const reply: WorkerReply = { type: "ready", id: "1", backend: "wasm" };
+ * assert.equal(reply.type, "ready");
+ * ```
+ *
+ * @module
+ */
+
+import type { ModelDescriptor } from "../models/descriptor.ts";
+import type { LocalizerOptions } from "../core/localize.ts";
+import type { ResizeMode } from "../core/frame.ts";
+import type { ImageLimits } from "./decode_image.ts";
+import type { SerializedError } from "./errors.ts";
+
+/** A model as a worker needs it: its descriptor and, for downloaded models, the cached file. */
+export interface ModelRef {
+  descriptor: ModelDescriptor;
+  /** Local path of the ONNX file; absent for `embedded:` models. */
+  file?: string;
+}
+
+/** Per-request options of feature extraction. */
+export interface ExtractOptions {
+  model: ModelRef;
+  /** Side of the square model input. */
+  resolution: number;
+  resize: ResizeMode;
+}
+
+/** One `/v1/match` request, as the worker runs it. */
+export interface MatchJob extends ExtractOptions {
+  source: Uint8Array;
+  target: Uint8Array;
+  /** Query points in source-image pixels, x,y pairs. */
+  points: Float32Array;
+  localizer: LocalizerOptions;
+  limits: ImageLimits;
+}
+
+/** Milliseconds spent in each stage. */
+export interface StageTimings {
+  decode: number;
+  preprocess: number;
+  extract: number;
+  match: number;
+}
+
+/** What a match job returns. */
+export interface MatchResult {
+  /** x, y (target pixels) and score per query. */
+  matches: Float32Array;
+  grid: { height: number; width: number };
+  source_size: { width: number; height: number };
+  target_size: { width: number; height: number };
+  backend: string;
+  timings: StageTimings;
+}
+
+/** Settings a worker applies before loading anything. */
+export interface WorkerSettings {
+  numThreads: number;
+}
+
+/** Pool -> worker. */
+export type WorkerRequest =
+  | { type: "load"; id: string; model: ModelRef; settings: WorkerSettings }
+  | { type: "match"; id: string; job: MatchJob }
+  | { type: "dispose"; id: string };
+
+/** Worker -> pool. */
+export type WorkerReply =
+  | { type: "ready"; id: string; backend: string }
+  | { type: "result"; id: string; result: MatchResult }
+  | { type: "error"; id: string; error: SerializedError };
+
+/** The payload of a request, before the pool gives it an id. */
+export type WorkerTask =
+  | { type: "load"; model: ModelRef; settings: WorkerSettings }
+  | { type: "match"; job: MatchJob };

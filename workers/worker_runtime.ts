@@ -1,0 +1,76 @@
+/**
+ * The message loop of an inference worker: it answers each
+ * {@linkcode WorkerRequest} with exactly one {@linkcode WorkerReply}, and
+ * catches everything so that bad input becomes an error reply, never a dead
+ * worker.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // workers/inference_worker.ts
+ * import { serveWorker } from "./worker_runtime.ts";
+ * serveWorker(self);
+ * ```
+ *
+ * @module
+ */
+
+import type { WorkerReply, WorkerRequest } from "./protocol.ts";
+import { MatchPipeline } from "./match_pipeline.ts";
+import { serializeError } from "./errors.ts";
+import { configureOrt } from "./ort.ts";
+
+/** The parts of a worker's global scope the loop uses. */
+export interface WorkerScope {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  close(): void;
+}
+
+/**
+ * Starts answering requests on `scope`.
+ *
+ * @param scope The worker's global scope (`self`).
+ * @param pipeline The pipeline to run jobs on.
+ */
+export function serveWorker(scope: WorkerScope, pipeline = new MatchPipeline()): void {
+  // One message at a time: onnxruntime-web sessions cannot run concurrently.
+  let chain = Promise.resolve();
+  scope.onmessage = (e: MessageEvent) => {
+    const req = e.data as WorkerRequest;
+    chain = chain.then(() => handle(scope, pipeline, req));
+  };
+}
+
+async function handle(
+  scope: WorkerScope,
+  pipeline: MatchPipeline,
+  req: WorkerRequest,
+): Promise<void> {
+  let reply: WorkerReply;
+  const transfer: Transferable[] = [];
+  try {
+    switch (req.type) {
+      case "load": {
+        configureOrt(req.settings);
+        const backend = await pipeline.warm(req.model);
+        reply = { type: "ready", id: req.id, backend };
+        break;
+      }
+      case "match": {
+        const result = await pipeline.run(req.job);
+        transfer.push(result.matches.buffer as ArrayBuffer);
+        reply = { type: "result", id: req.id, result };
+        break;
+      }
+      case "dispose": {
+        await pipeline.dispose();
+        scope.postMessage({ type: "ready", id: req.id, backend: "none" } satisfies WorkerReply);
+        scope.close();
+        return;
+      }
+    }
+  } catch (error) {
+    reply = { type: "error", id: req.id, error: serializeError(error) };
+  }
+  scope.postMessage(reply, transfer);
+}
