@@ -77,7 +77,7 @@ app.post(
       window: options.window,
     };
     const started = performance.now();
-    const result = await pool.run({
+    const result = await pool.run("match", {
       source: body.source,
       target: body.target,
       points: Float32Array.from(points.flat()),
@@ -86,7 +86,7 @@ app.post(
       resize: options.resize,
       localizer,
       limits,
-    });
+    }, { transfer: [body.source.buffer as ArrayBuffer, body.target.buffer as ArrayBuffer] });
     const total = performance.now() - started;
     const matches = [];
     for (let i = 0; i < points.length; i++) {

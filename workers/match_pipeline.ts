@@ -31,7 +31,15 @@
  * @module
  */
 
-import type { MatchJob, MatchResult, ModelRef } from "./protocol.ts";
+import type {
+  ExtractJob,
+  ImageFeatures,
+  MatchFeaturesJob,
+  MatchFeaturesResult,
+  MatchJob,
+  MatchResult,
+  ModelRef,
+} from "./protocol.ts";
 import { decodeImage } from "./decode_image.ts";
 import { FeatureExtractor } from "./feature_extractor.ts";
 import { PointOutOfBoundsError } from "./errors.ts";
@@ -90,30 +98,38 @@ export class MatchPipeline {
   }
 
   /**
-   * Runs one match job.
+   * Decodes one image and extracts its features.
    *
-   * @param job Images, points and options.
-   * @returns One x, y, score per point in target pixels, plus timings.
+   * @param job The encoded image, model and input options.
+   * @returns The feature grid, the frame and stage timings.
+   */
+  async extract(job: ExtractJob): Promise<ImageFeatures> {
+    const t0 = performance.now();
+    const image = await decodeImage(job.image, job.limits);
+    const decode = performance.now() - t0;
+    const fx = await this.extractor(job.model);
+    const out = await fx.extract(image, { resolution: job.resolution, resize: job.resize });
+    return { grid: out.grid, frame: out.frame, timings: { decode, ...out.timings } };
+  }
+
+  /**
+   * Matches query points of the source image on the target image.
+   *
+   * @param job Both images' features, the points and the localizer.
+   * @returns x, y (target pixels) and score per point.
    * @throws {PointOutOfBoundsError} When a point lies outside the source image.
    */
-  async run(job: MatchJob): Promise<MatchResult> {
+  async matchFeatures(job: MatchFeaturesJob): Promise<MatchFeaturesResult> {
     const t0 = performance.now();
-    const [src, trg] = await Promise.all([
-      decodeImage(job.source, job.limits),
-      decodeImage(job.target, job.limits),
-    ]);
-    const t1 = performance.now();
-    checkPoints(job.points, src);
-    const fx = await this.extractor(job.model);
-    const opts = { resolution: job.resolution, resize: job.resize };
-    const a = await fx.extract(src, opts);
-    const b = await fx.extract(trg, opts);
-
-    const t2 = performance.now();
+    const a = job.source;
+    const b = job.target;
+    checkPoints(job.points, { width: a.frame.imageWidth, height: a.frame.imageHeight });
     const gridA = { width: a.grid.width, height: a.grid.height };
     const gridB = { width: b.grid.width, height: b.grid.height };
-    const size = job.resolution;
-    const queries = frameToGrid(imageToFrame(a.frame, job.points), { size, grid: gridA });
+    const queries = frameToGrid(imageToFrame(a.frame, job.points), {
+      size: a.frame.size,
+      grid: gridA,
+    });
     clampToGrid(queries, gridA);
     const probes = localizerProbes(queries, gridA, job.localizer.method);
     const probeFeatures = sampleFeatures(a.grid.data, a.grid, probes.probes);
@@ -131,25 +147,47 @@ export class MatchPipeline {
       xy[2 * i] = located[3 * i];
       xy[2 * i + 1] = located[3 * i + 1];
     }
-    const inTarget = frameToImage(b.frame, gridToFrame(xy, { size, grid: gridB }));
+    const inTarget = frameToImage(b.frame, gridToFrame(xy, { size: b.frame.size, grid: gridB }));
     const matches = new Float32Array(n * 3);
     for (let i = 0; i < n; i++) {
       matches[3 * i] = inTarget[2 * i];
       matches[3 * i + 1] = inTarget[2 * i + 1];
       matches[3 * i + 2] = located[3 * i + 2];
     }
-    const t3 = performance.now();
+    return { matches, timings: { match: performance.now() - t0 } };
+  }
+
+  /**
+   * Runs one `/v1/match` job: both images, then the match.
+   *
+   * @param job Images, points and options.
+   * @returns One x, y, score per point in target pixels, plus timings.
+   * @throws {PointOutOfBoundsError} When a point lies outside the source image.
+   */
+  async run(job: MatchJob): Promise<MatchResult> {
+    const options = { model: job.model, resolution: job.resolution, resize: job.resize };
+    // Check the points before paying for the target's features.
+    const a = await this.extract({ ...options, image: job.source, limits: job.limits });
+    checkPoints(job.points, { width: a.frame.imageWidth, height: a.frame.imageHeight });
+    const b = await this.extract({ ...options, image: job.target, limits: job.limits });
+    const m = await this.matchFeatures({
+      source: a,
+      target: b,
+      points: job.points,
+      localizer: job.localizer,
+    });
+    const fx = await this.extractor(job.model);
     return {
-      matches,
-      grid: gridB,
-      source_size: { width: src.width, height: src.height },
-      target_size: { width: trg.width, height: trg.height },
+      matches: m.matches,
+      grid: { width: b.grid.width, height: b.grid.height },
+      source_size: { width: a.frame.imageWidth, height: a.frame.imageHeight },
+      target_size: { width: b.frame.imageWidth, height: b.frame.imageHeight },
       backend: fx.backend,
       timings: {
-        decode: t1 - t0,
+        decode: a.timings.decode + b.timings.decode,
         preprocess: a.timings.preprocess + b.timings.preprocess,
         extract: a.timings.extract + b.timings.extract,
-        match: t3 - t2,
+        match: m.timings.match,
       },
     };
   }

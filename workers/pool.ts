@@ -24,9 +24,9 @@
  */
 
 import type {
-  MatchJob,
-  MatchResult,
   ModelRef,
+  Operation,
+  Operations,
   WorkerReply,
   WorkerRequest,
   WorkerSettings,
@@ -70,7 +70,7 @@ interface Task {
   id: string;
   request: WorkerRequest;
   transfer: Transferable[];
-  resolve: (value: MatchResult) => void;
+  resolve: (value: Operations[Operation]["result"]) => void;
   reject: (error: Error) => void;
   timer?: ReturnType<typeof setTimeout>;
   settled: boolean;
@@ -145,16 +145,21 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a match job on the next free worker.
+   * Runs an operation on the next free worker.
    *
-   * @param job The job; its image buffers are transferred to the worker.
-   * @param options `deadlineMs` overrides the pool's default.
+   * @param op `match`, `extract` or `match_features`.
+   * @param job The job; buffers named in `options.transfer` move to the worker.
+   * @param options `deadlineMs` overrides the pool's default; `transfer` lists buffers to move.
    * @returns The job's result.
    * @throws {PoolSaturatedError} When the queue is full.
    * @throws {InferenceTimeoutError} When the deadline passes first.
    * @throws {WorkerCrashedError} When the worker running it dies.
    */
-  run(job: MatchJob, options: { deadlineMs?: number } = {}): Promise<MatchResult> {
+  run<K extends Operation>(
+    op: K,
+    job: Operations[K]["job"],
+    options: { deadlineMs?: number; transfer?: Transferable[] } = {},
+  ): Promise<Operations[K]["result"]> {
     if (this.#closed) return Promise.reject(new PoolClosedError("The worker pool is shut down"));
     const free = this.#slots.some((s) => s.ready && !s.task);
     if (!free && this.#queue.length >= this.#options.maxQueue) {
@@ -164,13 +169,13 @@ export class WorkerPool {
       );
       return Promise.reject(e);
     }
-    return new Promise<MatchResult>((resolve, reject) => {
+    return new Promise<Operations[K]["result"]>((resolve, reject) => {
       const id = crypto.randomUUID();
       const task: Task = {
         id,
-        request: { type: "match", id, job },
-        transfer: [job.source.buffer as ArrayBuffer, job.target.buffer as ArrayBuffer],
-        resolve,
+        request: { type: "run", id, op, job } as WorkerRequest,
+        transfer: options.transfer ?? [],
+        resolve: resolve as Task["resolve"],
         reject,
         settled: false,
       };
@@ -297,7 +302,7 @@ export class WorkerPool {
     }
   }
 
-  #settle(task: Task, error?: Error, result?: MatchResult): void {
+  #settle(task: Task, error?: Error, result?: Operations[Operation]["result"]): void {
     if (task.settled) return;
     task.settled = true;
     clearTimeout(task.timer);

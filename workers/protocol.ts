@@ -17,7 +17,8 @@
 
 import type { ModelDescriptor } from "../models/descriptor.ts";
 import type { LocalizerOptions } from "../core/localize.ts";
-import type { ResizeMode } from "../core/frame.ts";
+import type { Frame, ResizeMode } from "../core/frame.ts";
+import type { FeatureGrid } from "../core/feature_grid.ts";
 import type { ImageLimits } from "./decode_image.ts";
 import type { SerializedError } from "./errors.ts";
 
@@ -65,6 +66,44 @@ export interface MatchResult {
   timings: StageTimings;
 }
 
+/** Features of one encoded image, kept by the caller to match many pairs. */
+export interface ExtractJob extends ExtractOptions {
+  image: Uint8Array;
+  limits: ImageLimits;
+}
+
+/** One image's features, with the frame that maps its pixels to the grid. */
+export interface ImageFeatures {
+  grid: FeatureGrid;
+  frame: Frame;
+  timings: { decode: number; preprocess: number; extract: number };
+}
+
+/** Matches points between two images whose features are already known. */
+export interface MatchFeaturesJob {
+  source: ImageFeatures;
+  target: ImageFeatures;
+  /** Query points in source-image pixels, x,y pairs. */
+  points: Float32Array;
+  localizer: LocalizerOptions;
+}
+
+/** x, y (target pixels) and score per query. */
+export interface MatchFeaturesResult {
+  matches: Float32Array;
+  timings: { match: number };
+}
+
+/** Jobs and results of each operation a worker runs. */
+export interface Operations {
+  match: { job: MatchJob; result: MatchResult };
+  extract: { job: ExtractJob; result: ImageFeatures };
+  match_features: { job: MatchFeaturesJob; result: MatchFeaturesResult };
+}
+
+/** Name of an operation. */
+export type Operation = keyof Operations;
+
 /** Settings a worker applies before loading anything. */
 export interface WorkerSettings {
   numThreads: number;
@@ -73,16 +112,11 @@ export interface WorkerSettings {
 /** Pool -> worker. */
 export type WorkerRequest =
   | { type: "load"; id: string; model: ModelRef; settings: WorkerSettings }
-  | { type: "match"; id: string; job: MatchJob }
+  | { [K in Operation]: { type: "run"; id: string; op: K; job: Operations[K]["job"] } }[Operation]
   | { type: "dispose"; id: string };
 
 /** Worker -> pool. */
 export type WorkerReply =
   | { type: "ready"; id: string; backend: string }
-  | { type: "result"; id: string; result: MatchResult }
+  | { type: "result"; id: string; result: Operations[Operation]["result"] }
   | { type: "error"; id: string; error: SerializedError };
-
-/** The payload of a request, before the pool gives it an id. */
-export type WorkerTask =
-  | { type: "load"; model: ModelRef; settings: WorkerSettings }
-  | { type: "match"; job: MatchJob };

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { WorkerReply, WorkerRequest } from "./protocol.ts";
+import type { Operation, Operations, WorkerReply, WorkerRequest } from "./protocol.ts";
 import { MatchPipeline } from "./match_pipeline.ts";
 import { serializeError } from "./errors.ts";
 import { configureOrt } from "./ort.ts";
@@ -56,9 +56,12 @@ async function handle(
         reply = { type: "ready", id: req.id, backend };
         break;
       }
-      case "match": {
-        const result = await pipeline.run(req.job);
-        transfer.push(result.matches.buffer as ArrayBuffer);
+      case "run": {
+        const result = await runOperation(pipeline, req);
+        if ("matches" in result) transfer.push(result.matches.buffer as ArrayBuffer);
+        if ("grid" in result && "frame" in result) {
+          transfer.push(result.grid.data.buffer as ArrayBuffer);
+        }
         reply = { type: "result", id: req.id, result };
         break;
       }
@@ -73,4 +76,18 @@ async function handle(
     reply = { type: "error", id: req.id, error: serializeError(error) };
   }
   scope.postMessage(reply, transfer);
+}
+
+function runOperation(
+  pipeline: MatchPipeline,
+  req: Extract<WorkerRequest, { type: "run" }>,
+): Promise<Operations[Operation]["result"]> {
+  switch (req.op) {
+    case "match":
+      return pipeline.run(req.job);
+    case "extract":
+      return pipeline.extract(req.job);
+    case "match_features":
+      return pipeline.matchFeatures(req.job);
+  }
 }
