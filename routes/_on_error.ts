@@ -41,6 +41,12 @@ import {
   ModelNotFoundError,
   ResolutionError,
 } from "../models/errors.ts";
+import {
+  DatasetError,
+  DatasetMalformedError,
+  DatasetNotFoundError,
+  DatasetUnsafePathError,
+} from "../datasets/errors.ts";
 
 /** An error raised by a route itself, with its status and code. */
 export class ApiError extends HTTPException {
@@ -78,6 +84,9 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [PoolClosedError, 503],
   [WorkerCrashedError, 503],
   [InferenceTimeoutError, 504],
+  [DatasetNotFoundError, 404],
+  [DatasetMalformedError, 503],
+  [DatasetUnsafePathError, 503],
 ];
 
 const STATUS_CODE: Record<number, string> = {
@@ -111,12 +120,15 @@ export function onError(err: Error, c: Context): Response {
   }
   for (const [cls, status] of ERROR_STATUS) {
     if (err instanceof cls) {
-      const e = err as ServiceError;
+      const e = err as ServiceError | DatasetError;
       if (e instanceof PoolSaturatedError) c.header("Retry-After", String(e.retryAfter));
       if (e instanceof WorkerCrashedError || e instanceof ModelLoadError) {
         c.header("Retry-After", "1");
       }
-      return body(status, e.code, e.message, e.details);
+      const details = e instanceof DatasetError
+        ? (e.path ? { path: e.path } : undefined)
+        : e.details;
+      return body(status, e.code, e.message, details);
     }
   }
   if (err instanceof HTTPException) {

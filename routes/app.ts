@@ -19,6 +19,7 @@ import { ApiError, onError } from "./_on_error.ts";
 import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
+import evaluate from "./evaluate.ts";
 
 /**
  * Builds the app.
@@ -36,6 +37,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", health);
   app.route("/v1/models", models);
   app.route("/v1/match", match);
+  app.route("/v1/evaluate", evaluate);
   app.notFound((c) =>
     onError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`), c)
   );

@@ -1,0 +1,138 @@
+/**
+ * The JSON an evaluation answers with: the protocol settings that produced
+ * the numbers, PCK per frame, the raw sums that let separately evaluated
+ * slices merge exactly, counters and timings. Field names are a contract read
+ * by other tools (see README, "Evaluate").
+ *
+ * @example Usage
+ * ```ts ignore
+ * const report = evaluationReport(outcome, { slice, request, model: "dsift", resolution: 256, localizer, frames: ["official"] });
+ * report.pck.per_image.all["0.1"];
+ * ```
+ *
+ * @module
+ */
+
+import type { EvaluationOutcome, ScoringFrame } from "./evaluation.ts";
+import type { DatasetSlice } from "./types.ts";
+import type { LocalizerOptions } from "../core/localize.ts";
+import type { PckSummary, PckSums } from "../core/pck.ts";
+
+/** What the report echoes besides the outcome. */
+export interface ReportContext {
+  slice: DatasetSlice;
+  request: {
+    by: "image" | "point";
+    alphas: number[];
+    resize: string;
+    comparison: string;
+    categories?: string[];
+    pair_ids?: string[];
+    offset?: number;
+    limit?: number;
+    shards?: number;
+    shard?: number;
+  };
+  model: string;
+  resolution: number;
+  localizer: LocalizerOptions;
+  frames: ScoringFrame[];
+}
+
+/** PCK of one frame as reported. */
+export interface FrameReport {
+  per_image: PckSummary["per_image"];
+  per_point: PckSummary["per_point"];
+  pairs: number;
+  points: number;
+  skipped_pairs: number;
+  skipped: PckSummary["skipped"];
+  category_counts: PckSummary["category_counts"];
+}
+
+/** The evaluation report. */
+export interface EvaluationReport {
+  dataset: string;
+  split: string;
+  frame: ScoringFrame | "both";
+  by: "image" | "point";
+  thres_type: string;
+  comparison: string;
+  alphas: string[];
+  resolution: number;
+  resize: string;
+  model: string;
+  localizer: LocalizerOptions;
+  keypoints: string;
+  max_keypoints: number;
+  pair_source: string;
+  pair_file: string | null;
+  selection: Record<string, unknown>;
+  n_pairs: number;
+  n_points: number;
+  pck?: FrameReport;
+  frames: Partial<Record<ScoringFrame, FrameReport>>;
+  sums: Partial<Record<ScoringFrame, PckSums>>;
+  counters: EvaluationOutcome["counters"];
+  timings_ms: EvaluationOutcome["timings_ms"];
+  predictions?: EvaluationOutcome["predictions"];
+}
+
+function frameReport(s: PckSummary): FrameReport {
+  return {
+    per_image: s.per_image,
+    per_point: s.per_point,
+    pairs: s.pairs,
+    points: s.points,
+    skipped_pairs: s.skipped_pairs,
+    skipped: s.skipped,
+    category_counts: s.category_counts,
+  };
+}
+
+/**
+ * Builds the report.
+ *
+ * @param outcome What {@linkcode evaluatePairs} returned.
+ * @param context The slice and protocol settings.
+ * @returns The report.
+ */
+export function evaluationReport(
+  outcome: EvaluationOutcome,
+  context: ReportContext,
+): EvaluationReport {
+  const { slice, request } = context;
+  const frames: EvaluationReport["frames"] = {};
+  for (const f of context.frames) frames[f] = frameReport(outcome.frames[f]!);
+  const first = outcome.frames[context.frames[0]]!;
+  const selection: Record<string, unknown> = {};
+  for (const k of ["categories", "pair_ids", "offset", "limit", "shards", "shard"] as const) {
+    if (request[k] !== undefined) selection[k] = request[k];
+  }
+  return {
+    dataset: slice.dataset,
+    split: slice.split,
+    frame: context.frames.length > 1 ? "both" : context.frames[0],
+    by: request.by,
+    thres_type: slice.threshold_base,
+    comparison: request.comparison,
+    alphas: first.alphas,
+    resolution: context.resolution,
+    resize: request.resize,
+    model: context.model,
+    localizer: context.localizer,
+    keypoints: slice.keypoints,
+    max_keypoints: slice.max_keypoints,
+    pair_source: slice.pair_source,
+    pair_file: slice.pair_file,
+    selection,
+    n_pairs: first.pairs,
+    n_points: first.points,
+    ...(context.frames.length === 1 ? { pck: frames[context.frames[0]] } : {}),
+    frames,
+    sums: outcome.sums,
+    counters: outcome.counters,
+    timings_ms: outcome.timings_ms,
+    ...(outcome.predictions ? { predictions: outcome.predictions } : {}),
+  };
+}
