@@ -17,3 +17,4 @@ export * from "./localizer_probes.ts";
 export * from "./localize.ts";
 export * from "./official_frame.ts";
 export * from "./image_header.ts";
+export * from "./pck.ts";

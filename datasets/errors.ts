@@ -1,0 +1,62 @@
+/**
+ * Named errors of the dataset readers.
+ *
+ * Each class carries a stable `code` and the `path` of the file (or folder)
+ * at fault, so a benchmark run can report exactly which file to fix.
+ *
+ * @example Usage
+ * ```ts
+ * import { DatasetError, DatasetNotFoundError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new DatasetNotFoundError("Cannot read PF-WILLOW: no such folder", { path: "/x" });
+ * assert.ok(e instanceof DatasetError);
+ * assert.equal(e.code, "dataset_not_found");
+ * assert.equal(e.path, "/x");
+ * ```
+ *
+ * @module
+ */
+
+/** Options of a {@linkcode DatasetError}. */
+export interface DatasetErrorOptions {
+  /** The file or folder at fault. */
+  path?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/** Base class of the dataset readers' errors, with a stable code. */
+export class DatasetError extends Error {
+  /** Stable, documented error code. */
+  readonly code: string = "dataset_error";
+  /** The file or folder at fault, when there is one. */
+  readonly path?: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What went wrong, naming the file.
+   * @param options The path at fault and the cause.
+   */
+  constructor(message: string, options: DatasetErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.path = options.path;
+  }
+}
+
+/** A dataset folder or a file it needs does not exist. */
+export class DatasetNotFoundError extends DatasetError {
+  override readonly code = "dataset_not_found";
+}
+
+/** A dataset file exists but cannot be parsed or holds inconsistent values. */
+export class DatasetMalformedError extends DatasetError {
+  override readonly code = "dataset_malformed";
+}
+
+/** A dataset file names a path outside the dataset root (`..` or absolute). */
+export class DatasetUnsafePathError extends DatasetError {
+  override readonly code = "dataset_unsafe_path";
+}

@@ -1,0 +1,27 @@
+/**
+ * Benchmark dataset readers (SPair-71k, PF-PASCAL, PF-WILLOW, AP-10K), each
+ * returning a {@linkcode DatasetSlice} of {@linkcode DatasetPair}s, plus the
+ * MAT-file reader and the dataset roots.
+ *
+ * @example Usage
+ * ```ts
+ * import { datasetRoot, readPfWillow } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const root = datasetRoot("pfwillow", { DATA_ROOT: "../shared/data" });
+ * const slice = await readPfWillow(root);
+ * assert.equal(slice.pairs.length, 540);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./errors.ts";
+export * from "./roots.ts";
+export * from "./mat_file.ts";
+export * from "./image_size.ts";
+export * from "./pf_willow.ts";
+export * from "./spair.ts";
+export * from "./pf_pascal.ts";
+export * from "./ap10k.ts";

@@ -1,0 +1,68 @@
+// This module is browser compatible.
+/**
+ * Where each benchmark dataset lives, from the environment.
+ *
+ * @example Usage
+ * ```ts
+ * import { datasetRoot } from "./roots.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(datasetRoot("pfwillow", {}), "./data/pf-willow");
+ * assert.equal(datasetRoot("spair", { DATA_ROOT: "/d" }), "/d/SPair-71k");
+ * assert.equal(datasetRoot("ap10k", { DATA_AP10K: "/x/ap" }), "/x/ap");
+ * ```
+ *
+ * @module
+ */
+
+import type { DatasetId } from "./types.ts";
+
+/** Per dataset: the variable that names its root, and its folder under `DATA_ROOT`. */
+export const DATASET_ROOTS = Object.freeze(
+  {
+    spair: { env: "DATA_SPAIR", folder: "SPair-71k" },
+    pfpascal: { env: "DATA_PFPASCAL", folder: "pf-pascal" },
+    pfwillow: { env: "DATA_PFWILLOW", folder: "pf-willow" },
+    ap10k: { env: "DATA_AP10K", folder: "ap-10k" },
+  } as const satisfies Record<DatasetId, { env: string; folder: string }>,
+);
+
+/** The default of `DATA_ROOT`. */
+export const DEFAULT_DATA_ROOT = "./data";
+
+/**
+ * Resolves the root folder of a dataset: the dataset's own variable
+ * (`DATA_SPAIR`, `DATA_PFPASCAL`, `DATA_PFWILLOW`, `DATA_AP10K`) when set and
+ * not empty, else its folder (`SPair-71k`, `pf-pascal`, `pf-willow`,
+ * `ap-10k`) under `DATA_ROOT` (default `./data`). Nothing is read.
+ *
+ * @param id The dataset.
+ * @param env The environment, e.g. `Deno.env.toObject()`.
+ * @returns The root folder, as given (relative paths stay relative).
+ * @throws {RangeError} When `id` is not a known dataset.
+ *
+ * @example Usage
+ * ```ts
+ * import { datasetRoot } from "./roots.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(datasetRoot("pfpascal", { DATA_ROOT: "/data/" }), "/data/pf-pascal");
+ * assert.equal(datasetRoot("pfwillow", { DATA_PFWILLOW: "", DATA_ROOT: "/d" }), "/d/pf-willow");
+ * ```
+ */
+export function datasetRoot(id: DatasetId, env: Record<string, string | undefined>): string {
+  const entry = Object.hasOwn(DATASET_ROOTS, id) ? DATASET_ROOTS[id] : undefined;
+  if (entry === undefined) {
+    throw new RangeError(
+      `Cannot resolve dataset root: unknown dataset "${id}" (known: ${
+        Object.keys(DATASET_ROOTS).join(", ")
+      })`,
+    );
+  }
+  const own = env[entry.env];
+  if (own !== undefined && own !== "") return own;
+  const base = env.DATA_ROOT === undefined || env.DATA_ROOT === ""
+    ? DEFAULT_DATA_ROOT
+    : env.DATA_ROOT;
+  return `${base.replace(/[/\\]+$/, "")}/${entry.folder}`;
+}

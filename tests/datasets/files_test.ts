@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { insideRoot } from "../../datasets/_files.ts";
+import { parseCsv } from "../../datasets/_csv.ts";
+import { DatasetUnsafePathError } from "../../datasets/errors.ts";
+
+Deno.test("insideRoot() joins relative paths and refuses paths that leave the root", async (t) => {
+  await t.step("relative paths", () => {
+    assert.equal(insideRoot("/r", "a/b.png", "f"), join("/r", "a", "b.png"));
+    assert.equal(insideRoot("/r", "a\\b.png", "f"), join("/r", "a", "b.png"));
+    assert.equal(insideRoot("/r", "./a/..b", "f"), join("/r", "a", "..b"));
+  });
+  for (
+    const bad of [
+      "",
+      "/etc/passwd",
+      "\\\\server\\x",
+      "C:\\x",
+      "c:x",
+      "../x",
+      "a/../../x",
+      "a\\..\\x",
+      "a\0b",
+    ]
+  ) {
+    await t.step(JSON.stringify(bad), () => {
+      assert.throws(() => insideRoot("/r", bad, "list.csv"), (e: Error) => {
+        assert.ok(e instanceof DatasetUnsafePathError);
+        assert.equal(e.code, "dataset_unsafe_path");
+        assert.equal(e.path, "list.csv");
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("parseCsv() splits rows and fields", async (t) => {
+  await t.step("plain, CRLF, blank lines, no final newline", () => {
+    assert.deepEqual(parseCsv("a,b\r\n1,2\n\n3,\n4,5"), [["a", "b"], ["1", "2"], ["3", ""], [
+      "4",
+      "5",
+    ]]);
+  });
+  await t.step("quotes", () => {
+    assert.deepEqual(parseCsv('"a,b","c""d"\n""\n'), [["a,b", 'c"d'], [""]]);
+  });
+  await t.step("malformed", () => {
+    assert.throws(() => parseCsv('a"b'), /stray quote on line 1/);
+    assert.throws(() => parseCsv('x\n"a"b'), /text after a quote on line 2/);
+    assert.throws(() => parseCsv('"ab'), /unclosed quote/);
+  });
+});

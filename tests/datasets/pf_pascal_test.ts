@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readPfPascal, VOC_CLASSES } from "../../datasets/pf_pascal.ts";
+import {
+  DatasetError,
+  DatasetMalformedError,
+  DatasetNotFoundError,
+  DatasetUnsafePathError,
+} from "../../datasets/errors.ts";
+import { AP10K_ROOT, PF_PASCAL_ROOT, writeStep } from "./_data.ts";
+
+const HEADER = "source_image,target_image,class,XA,YA,XB,YB";
+const ROW = "PF-dataset-PASCAL/JPEGImages/a.jpg,PF-dataset-PASCAL/JPEGImages/b.jpg,8," +
+  "1;2;3,4;5;6,7;8;9,10;11;12";
+
+/** A temporary root holding `image_pairs/test_pairs.csv` with `csv`, removed after `fn`. */
+async function withPairList(csv: string, fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "pf_pascal_test_" });
+  try {
+    await Deno.mkdir(join(root, "image_pairs"));
+    await Deno.writeTextFile(join(root, "image_pairs", "test_pairs.csv"), csv);
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+Deno.test("readPfPascal() reads the shared test rows with inline keypoints", async () => {
+  const slice = await readPfPascal(PF_PASCAL_ROOT);
+  assert.equal(slice.dataset, "pfpascal");
+  assert.equal(slice.split, "test");
+  assert.equal(slice.pair_source, "csv");
+  assert.equal(slice.pair_file, "image_pairs/test_pairs.csv");
+  assert.equal(slice.threshold_base, "img");
+  assert.equal(slice.pairs.length, 163);
+  const counts = Object.fromEntries(
+    VOC_CLASSES.slice(0, 10).map((c) => [c, slice.pairs.filter((p) => p.category === c).length]),
+  );
+  assert.deepEqual(counts, {
+    aeroplane: 15,
+    bicycle: 30,
+    bird: 10,
+    boat: 6,
+    bottle: 8,
+    bus: 32,
+    car: 19,
+    cat: 27,
+    chair: 13,
+    cow: 3,
+  });
+  assert.equal(new Set(slice.pairs.map((p) => p.pair_id)).size, 163);
+
+  const p = slice.pairs[0];
+  assert.equal(p.pair_id, "aeroplane/2011_001407-2010_004184");
+  assert.equal(p.source, "PF-dataset-PASCAL/JPEGImages/2011_001407.jpg");
+  assert.equal(p.target, "PF-dataset-PASCAL/JPEGImages/2010_004184.jpg");
+  assert.equal(p.source_kps.length, 22);
+  assert.equal(p.target_kps.length, 22);
+  // First and last points of the first row, as float32.
+  assert.deepEqual(
+    [p.source_kps[0], p.source_kps[1], p.target_kps[20], p.target_kps[21]],
+    [253.631662222222, 58.1813333333333, 231.41072, 86.1214285714286].map(Math.fround),
+  );
+  // No JPEGImages in the shared slice: sizes and the `img` threshold are unknown.
+  assert.equal(p.source_size, null);
+  assert.equal(p.target_size, null);
+  assert.equal(p.threshold, null);
+  assert.ok(slice.pairs.every((q) => q.threshold === null && q.source_kps.length >= 8));
+  const images = new Set(slice.pairs.flatMap((q) => [q.source, q.target]));
+  assert.equal(slice.missing_images, images.size);
+});
+
+Deno.test("readPfPascal() reads the train and val lists with flip and no keypoints", async () => {
+  const train = await readPfPascal(PF_PASCAL_ROOT, { split: "train" });
+  assert.equal(train.pairs.length, 2940);
+  assert.equal(new Set(train.pairs.map((p) => p.pair_id)).size, 2940);
+  assert.ok(train.pairs.some((p) => p.pair_id.endsWith("#2")));
+  assert.ok(train.pairs.every((p) => p.source_kps.length === 0 && typeof p.flip === "boolean"));
+  const first = train.pairs[0];
+  assert.equal(first.pair_id, "bicycle/2008_006579-2008_004280");
+  assert.equal(first.flip, false);
+  assert.equal(train.pairs[1].flip, true);
+  const val = await readPfPascal(PF_PASCAL_ROOT, { split: "val" });
+  assert.equal(val.pairs.length, 308);
+});
+
+Deno.test("readPfPascal() options", async (t) => {
+  await t.step("maxKeypoints", async () => {
+    const p = (await readPfPascal(PF_PASCAL_ROOT, { maxKeypoints: 3 })).pairs[0];
+    assert.equal(p.source_kps.length, 6);
+    assert.equal(p.target_kps.length, 6);
+  });
+  await t.step("invalid", async () => {
+    await assert.rejects(() => readPfPascal(PF_PASCAL_ROOT, { split: "trn" as never }), RangeError);
+    await assert.rejects(() => readPfPascal(PF_PASCAL_ROOT, { maxKeypoints: NaN }), RangeError);
+  });
+  await t.step("missing root", async () => {
+    await assert.rejects(() => readPfPascal(join(PF_PASCAL_ROOT, "nope")), DatasetNotFoundError);
+  });
+});
+
+Deno.test("readPfPascal() takes the img threshold from the target image when it is on disk", async (t) => {
+  await writeStep(t, "target present, source absent", async () => {
+    await withPairList(`${HEADER}\n${ROW}\n`, async (root) => {
+      const dir = join(root, "PF-dataset-PASCAL", "JPEGImages");
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.copyFile(join(AP10K_ROOT, "data", "000000000004.jpg"), join(dir, "b.jpg"));
+      const slice = await readPfPascal(root);
+      const p = slice.pairs[0];
+      assert.equal(p.pair_id, "cat/a-b");
+      assert.deepEqual(Array.from(p.source_kps), [1, 4, 2, 5, 3, 6]);
+      assert.deepEqual(Array.from(p.target_kps), [7, 10, 8, 11, 9, 12]);
+      assert.equal(p.source_size, null);
+      assert.deepEqual(p.target_size, { width: 1024, height: 683 });
+      assert.equal(p.threshold, 1024);
+      assert.equal(slice.missing_images, 1);
+    });
+  });
+  await writeStep(t, "a target that is not an image", async () => {
+    await withPairList(`${HEADER}\n${ROW}\n`, async (root) => {
+      const dir = join(root, "PF-dataset-PASCAL", "JPEGImages");
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(join(dir, "b.jpg"), "<html>");
+      await assert.rejects(() => readPfPascal(root), (e: Error) => {
+        assert.ok(e instanceof DatasetMalformedError);
+        assert.equal(e.path, join(dir, "b.jpg"));
+        return true;
+      });
+    });
+  });
+});
+
+Deno.test("readPfPascal() reports malformed pair lists by file and line", async (t) => {
+  const cases: [string, string, typeof DatasetError, RegExp][] = [
+    ["unknown header", "a,b,c\n", DatasetMalformedError, /header is "a,b,c"/],
+    [
+      "half the keypoint columns",
+      "source_image,target_image,class,XA,YA\n",
+      DatasetMalformedError,
+      /header/,
+    ],
+    [
+      "class 21",
+      `${HEADER}\n${ROW.replace(",8,", ",21,")}\n`,
+      DatasetMalformedError,
+      /line 2 has class "21"/,
+    ],
+    [
+      "class 0",
+      `${HEADER}\n${ROW.replace(",8,", ",0,")}\n`,
+      DatasetMalformedError,
+      /line 2 has class "0"/,
+    ],
+    [
+      "a coordinate that is not a number",
+      `${HEADER}\n${ROW.replace("1;2;3", "1;x;3")}\n`,
+      DatasetMalformedError,
+      /line 2 has a coordinate that is not a number: "x"/,
+    ],
+    [
+      "an empty coordinate",
+      `${HEADER}\n${ROW.replace("1;2;3", "1;;3")}\n`,
+      DatasetMalformedError,
+      /not a number: ""/,
+    ],
+    [
+      "lists of different lengths",
+      `${HEADER}\n${ROW.replace("7;8;9", "7;8")}\n`,
+      DatasetMalformedError,
+      /lengths 3, 3, 2, 3/,
+    ],
+    [
+      "a missing column",
+      `${HEADER}\n${ROW.slice(0, ROW.lastIndexOf(","))}\n`,
+      DatasetMalformedError,
+      /line 2 has 6 columns, the header 7/,
+    ],
+    [
+      "a path with ..",
+      `${HEADER}\n${ROW.replace("PF-dataset-PASCAL/JPEGImages/a.jpg", "../a.jpg")}\n`,
+      DatasetUnsafePathError,
+      /`\.\.` segment/,
+    ],
+    [
+      "an absolute path",
+      `${HEADER}\n${ROW.replace("PF-dataset-PASCAL/JPEGImages/b.jpg", "/etc/hosts")}\n`,
+      DatasetUnsafePathError,
+      /absolute/,
+    ],
+    [
+      "a bad flip",
+      "source_image,target_image,class,flip\na.jpg,b.jpg,1,2\n",
+      DatasetMalformedError,
+      /flip "2"/,
+    ],
+  ];
+  for (const [name, csv, error, message] of cases) {
+    await writeStep(t, name, async () => {
+      await withPairList(csv, async (root) => {
+        await assert.rejects(() => readPfPascal(root), (e: Error) => {
+          assert.ok(e instanceof error, String(e));
+          assert.match(e.message, /test_pairs\.csv/);
+          assert.match(e.message, message);
+          return true;
+        });
+      });
+    });
+  }
+});

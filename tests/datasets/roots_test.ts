@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { datasetRoot } from "../../datasets/roots.ts";
+
+Deno.test("datasetRoot() prefers the dataset's own variable, then DATA_ROOT, then ./data", async (t) => {
+  await t.step("defaults", () => {
+    assert.equal(datasetRoot("spair", {}), "./data/SPair-71k");
+    assert.equal(datasetRoot("pfpascal", {}), "./data/pf-pascal");
+    assert.equal(datasetRoot("pfwillow", {}), "./data/pf-willow");
+    assert.equal(datasetRoot("ap10k", {}), "./data/ap-10k");
+  });
+  await t.step("DATA_ROOT, with or without a trailing slash", () => {
+    assert.equal(datasetRoot("pfwillow", { DATA_ROOT: "/srv/data" }), "/srv/data/pf-willow");
+    assert.equal(datasetRoot("spair", { DATA_ROOT: "/srv/data/" }), "/srv/data/SPair-71k");
+  });
+  await t.step("own variables win", () => {
+    const env = {
+      DATA_ROOT: "/srv",
+      DATA_SPAIR: "/a",
+      DATA_PFPASCAL: "/b",
+      DATA_PFWILLOW: "/c",
+      DATA_AP10K: "/d",
+    };
+    assert.equal(datasetRoot("spair", env), "/a");
+    assert.equal(datasetRoot("pfpascal", env), "/b");
+    assert.equal(datasetRoot("pfwillow", env), "/c");
+    assert.equal(datasetRoot("ap10k", env), "/d");
+  });
+  await t.step("empty values count as unset", () => {
+    assert.equal(datasetRoot("ap10k", { DATA_AP10K: "", DATA_ROOT: "" }), "./data/ap-10k");
+  });
+  await t.step("unknown dataset", () => {
+    assert.throws(() => datasetRoot("coco" as never, {}), RangeError);
+    assert.throws(() => datasetRoot("toString" as never, {}), RangeError);
+  });
+});
