@@ -18,14 +18,17 @@ import type { DatasetId, DatasetSlice, KeypointConvention } from "./types.ts";
 import { readPfWillow } from "./pf_willow.ts";
 import { readPfPascal } from "./pf_pascal.ts";
 import { readSpair } from "./spair.ts";
+import { readAp10k } from "./ap10k.ts";
+import { isFile } from "./_files.ts";
+import { join } from "node:path";
 import { DatasetNotFoundError } from "./errors.ts";
 
 /** Splits each dataset has. */
 export const DATASET_SPLITS: Readonly<Record<DatasetId, readonly string[]>> = Object.freeze({
   spair: ["trn", "val", "test"],
-  pfpascal: ["trn", "val", "test"],
+  pfpascal: ["train", "val", "test"],
   pfwillow: ["test"],
-  ap10k: ["trn", "val", "test"],
+  ap10k: ["train", "val", "test"],
 });
 
 /** Options common to the readers. */
@@ -62,9 +65,20 @@ export async function readDataset(
       return await readPfPascal(root, { split: options.split as "test" });
     case "spair":
       return await readSpair(root, { split: options.split as "test" });
-    case "ap10k":
-      throw new DatasetNotFoundError("Cannot read ap10k: its reader is not available yet", {
-        path: root,
-      });
+    case "ap10k": {
+      // The official split files, else the `<split>_ap10k.json` naming of smaller exports.
+      const candidates = [
+        `annotations/ap10k-${options.split}-split1.json`,
+        `annotations/${options.split}_ap10k.json`,
+      ];
+      let annotationFile = candidates[0];
+      for (const c of candidates) {
+        if (await isFile(join(root, c))) {
+          annotationFile = c;
+          break;
+        }
+      }
+      return await readAp10k(root, { annotationFile });
+    }
   }
 }

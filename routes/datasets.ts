@@ -1,0 +1,135 @@
+/**
+ * `GET /v1/datasets`: which benchmarks are present, their splits, categories
+ * and pair counts. `GET /v1/datasets/{name}/pairs`: the pairs of a slice with
+ * keypoints, image sizes and thresholds in both scoring frames, so users see
+ * exactly what is scored.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "./app_env.ts";
+import { validate } from "./_validate.ts";
+import { DATASET_SPLITS, readDataset } from "../datasets/read_dataset.ts";
+import { datasetRoot } from "../datasets/roots.ts";
+import { selectPairs } from "../datasets/select_pairs.ts";
+import type { DatasetId, DatasetPair, DatasetSlice } from "../datasets/types.ts";
+import { toOfficialFrame } from "../core/official_frame.ts";
+import { DEFAULT_MODEL_ID } from "../models/registry.ts";
+
+const IDS = ["spair", "pfpascal", "pfwillow", "ap10k"] as const;
+
+const PairsQuery = z.object({
+  split: z.string().min(1).default("test"),
+  categories: z.string().optional().transform((s) => s?.split(",").filter(Boolean)),
+  offset: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+  resolution: z.coerce.number().int().min(2).optional(),
+});
+
+const app = new Hono<AppEnv>();
+
+app.get("/", async (c) => {
+  const env = Deno.env.toObject();
+  const datasets = [];
+  for (const id of IDS) {
+    const root = datasetRoot(id, env);
+    const splits: Record<string, unknown> = {};
+    for (const split of DATASET_SPLITS[id]) {
+      try {
+        const slice = await readDataset(id, root, { split });
+        splits[split] = summarize(slice);
+      } catch (e) {
+        splits[split] = { available: false, reason: (e as Error).message };
+      }
+    }
+    const present = Object.values(splits).some((s) => (s as { available: boolean }).available);
+    datasets.push({ id, root, present, splits });
+  }
+  return c.json({ datasets });
+});
+
+app.get(
+  "/:name/pairs",
+  validate("param", z.object({ name: z.enum(IDS) })),
+  validate("query", PairsQuery),
+  async (c) => {
+    const { name } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const { registry } = c.var.services;
+    const size = q.resolution ?? registry.get(DEFAULT_MODEL_ID).default_resolution;
+    const slice = await readDataset(name as DatasetId, datasetRoot(name, Deno.env.toObject()), {
+      split: q.split,
+    });
+    const selected = selectPairs(slice.pairs, { categories: q.categories });
+    const offset = q.offset ?? 0;
+    const page = selected.slice(offset, offset + q.limit);
+    return c.json({
+      dataset: slice.dataset,
+      split: slice.split,
+      pair_source: slice.pair_source,
+      pair_file: slice.pair_file,
+      keypoints: slice.keypoints,
+      max_keypoints: slice.max_keypoints,
+      thres_type: slice.threshold_base,
+      official_frame_size: size,
+      total: selected.length,
+      offset,
+      limit: q.limit,
+      pairs: page.map((p) => describePair(p, size)),
+    });
+  },
+);
+
+function summarize(slice: DatasetSlice) {
+  const categories: Record<string, number> = {};
+  for (const p of slice.pairs) categories[p.category] = (categories[p.category] ?? 0) + 1;
+  return {
+    available: true,
+    pairs: slice.pairs.length,
+    pair_source: slice.pair_source,
+    thres_type: slice.threshold_base,
+    categories,
+  };
+}
+
+function points(kps: Float32Array): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < kps.length; i += 2) out.push([kps[i], kps[i + 1]]);
+  return out;
+}
+
+function describePair(p: DatasetPair, size: number) {
+  let official = null;
+  if (p.target_size && p.target_kps.length) {
+    const o = toOfficialFrame({
+      pred: p.target_kps,
+      truth: p.target_kps,
+      targetSize: p.target_size,
+      size,
+      thresholdBase: p.threshold_base,
+      bbox: p.target_bbox,
+    });
+    official = { size, target_kps: points(o.truth), threshold: o.threshold };
+  }
+  return {
+    pair_id: p.pair_id,
+    category: p.category,
+    source: p.source,
+    target: p.target,
+    source_size: p.source_size,
+    target_size: p.target_size,
+    source_kps: points(p.source_kps),
+    target_kps: points(p.target_kps),
+    threshold_base: p.threshold_base,
+    ...(p.source_bbox ? { source_bbox: p.source_bbox, target_bbox: p.target_bbox } : {}),
+    ...(p.difficulty ? { difficulty: p.difficulty } : {}),
+    frames: {
+      original: { target_kps: points(p.target_kps), threshold: p.threshold },
+      official,
+    },
+  };
+}
+
+export default app;
