@@ -12,17 +12,10 @@ import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
 import { MatchOptionsSchema } from "./match.ts";
-import { readDataset } from "../datasets/read_dataset.ts";
-import { datasetRoot } from "../datasets/roots.ts";
-import { selectPairs } from "../datasets/select_pairs.ts";
-import {
-  evaluatePairs,
-  type EvaluationProgress,
-  type ScoringFrame,
-} from "../datasets/evaluation.ts";
-import { evaluationReport } from "../datasets/evaluation_report.ts";
+import type { EvaluationProgress } from "../datasets/evaluation.ts";
+import { type EvaluateRequest, runEvaluation } from "../datasets/run_evaluation.ts";
 
-/** The request body. */
+/** The request body; parses to an {@linkcode EvaluateRequest}. */
 export const EvaluateSchema = MatchOptionsSchema.extend({
   dataset: z.enum(["spair", "pfpascal", "pfwillow", "ap10k"]),
   split: z.string().min(1).default("test"),
@@ -43,51 +36,20 @@ export const EvaluateSchema = MatchOptionsSchema.extend({
   path: ["shard"],
 });
 
-/** A validated evaluate request. */
-export type EvaluateRequest = z.output<typeof EvaluateSchema>;
-
 const app = new Hono<AppEnv>();
 
 app.post("/", validate("json", EvaluateSchema), async (c) => {
   const req = c.req.valid("json") as EvaluateRequest;
   const { pool, registry, config, resolveModel } = c.var.services;
-  const descriptor = registry.get(req.model);
-  const resolution = registry.resolution(descriptor, req.resolution);
-  const model = await resolveModel(descriptor.id);
-  const root = datasetRoot(req.dataset, Deno.env.toObject());
-  const slice = await readDataset(req.dataset, root, {
-    split: req.split,
-    keypoints: req.keypoints,
-  });
-  const pairs = selectPairs(slice.pairs, req);
-  const frames: ScoringFrame[] = req.frame === "both" ? ["official", "original"] : [req.frame];
-  const localizer = {
-    method: req.localizer,
-    temperature: req.temperature,
-    sigma: req.sigma,
-    window: req.window,
+  const deps = {
+    pool,
+    registry,
+    resolveModel,
+    limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
+    env: Deno.env.toObject(),
   };
   const run = (onProgress?: (p: EvaluationProgress) => void) =>
-    evaluatePairs({ ...slice, pairs }, pool, {
-      model,
-      resolution,
-      resize: req.resize,
-      localizer,
-      alphas: req.alphas,
-      frames,
-      comparison: req.comparison,
-      returnPredictions: req.return_predictions,
-      limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
-    }, onProgress).then((outcome) =>
-      evaluationReport(outcome, {
-        slice,
-        request: req,
-        model: descriptor.id,
-        resolution,
-        localizer,
-        frames,
-      })
-    );
+    runEvaluation(req, deps, onProgress);
 
   const accept = c.req.header("accept") ?? "";
   if (accept.includes("application/x-ndjson")) {

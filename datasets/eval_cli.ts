@@ -1,0 +1,200 @@
+/**
+ * `deno task eval`: the same evaluation as `POST /v1/evaluate`, from a
+ * terminal, with a progress bar and a Markdown table at the end.
+ *
+ * ```sh
+ * deno task eval --dataset pfwillow --frame both
+ * deno task eval --dataset pfwillow --shards 3 --shard 0 --out runs/s0.json
+ * deno task eval --dataset pfwillow --server http://localhost:8000   # against a running service
+ * deno task eval merge runs/s0.json runs/s1.json runs/s2.json --out runs/all.json
+ * ```
+ *
+ * Options are the request's fields as flags (`--localizer nn`, `--alphas
+ * 0.05,0.1`, `--categories "car(G),car(M)"`, `--return-predictions`); shard
+ * `I` of `K` is a deterministic slice, so `K` replicas can each take one and
+ * `merge` combines their saved results exactly.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { EvaluateSchema } from "../routes/evaluate.ts";
+import type { EvaluateRequest } from "./run_evaluation.ts";
+import { runEvaluation } from "./run_evaluation.ts";
+import type { EvaluationProgress } from "./evaluation.ts";
+import type { EvaluationReport } from "./evaluation_report.ts";
+import { mergeReports } from "./merge_reports.ts";
+import { markdownTable } from "./report_table.ts";
+import { WorkerPool } from "../workers/pool.ts";
+import { BUILTIN_MODELS, ModelRegistry } from "../models/registry.ts";
+import { DEFAULT_IMAGE_LIMITS } from "../workers/decode_image.ts";
+
+const LIST_FLAGS = new Set(["alphas", "categories", "pair_ids"]);
+const NUMBER_FLAGS = new Set([
+  "resolution",
+  "temperature",
+  "sigma",
+  "window",
+  "offset",
+  "limit",
+  "shards",
+  "shard",
+]);
+
+function usage(): never {
+  console.error(
+    "usage: deno task eval --dataset <spair|pfpascal|pfwillow|ap10k> [--split test] [--model dsift]\n" +
+      "  [--resolution N] [--resize stretch|letterbox] [--localizer kernel-softargmax] [--frame official|original|both]\n" +
+      "  [--alphas 0.05,0.1] [--categories a,b] [--offset N] [--limit N] [--shards K --shard I]\n" +
+      "  [--return-predictions] [--server URL] [--workers N] [--out FILE]\n" +
+      "       deno task eval merge A.json B.json ... [--out FILE]",
+  );
+  Deno.exit(2);
+}
+
+function toRequest(values: Record<string, string | boolean | undefined>): EvaluateRequest {
+  const body: Record<string, unknown> = {};
+  for (const [k0, v] of Object.entries(values)) {
+    const k = k0.replaceAll("-", "_");
+    if (v === undefined || ["server", "out", "workers", "help"].includes(k)) continue;
+    if (LIST_FLAGS.has(k)) {
+      const parts = String(v).split(",").filter(Boolean);
+      body[k] = k === "alphas" ? parts.map(Number) : parts;
+    } else if (NUMBER_FLAGS.has(k)) body[k] = Number(v);
+    else body[k] = v;
+  }
+  const r = EvaluateSchema.safeParse(body);
+  if (!r.success) {
+    for (const i of r.error.issues) console.error(`--${i.path.join(".")}: ${i.message}`);
+    Deno.exit(2);
+  }
+  return r.data as EvaluateRequest;
+}
+
+function progressBar(p: EvaluationProgress): void {
+  const width = 30;
+  const filled = Math.round((p.done / p.total) * width);
+  const pck = p.pck["0.1"] ?? Object.values(p.pck).at(-1);
+  const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total} pairs, ` +
+    `${p.extractions} images, running PCK ${
+      pck === null || pck === undefined ? "-" : (100 * pck).toFixed(1)
+    }`;
+  Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}`));
+  if (p.done === p.total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+}
+
+async function evaluateLocally(req: EvaluateRequest, workers?: number): Promise<EvaluationReport> {
+  const registry = new ModelRegistry(Object.values(BUILTIN_MODELS));
+  const pool = new WorkerPool({ size: workers, maxQueue: 1024 });
+  try {
+    await pool.start({ descriptor: registry.get(req.model) });
+    return await runEvaluation(req, {
+      pool,
+      registry,
+      resolveModel: (id) => Promise.resolve({ descriptor: registry.get(id) }),
+      limits: DEFAULT_IMAGE_LIMITS,
+      env: Deno.env.toObject(),
+    }, progressBar);
+  } finally {
+    await pool.dispose();
+  }
+}
+
+async function evaluateRemotely(req: EvaluateRequest, server: string): Promise<EvaluationReport> {
+  const res = await fetch(new URL("/v1/evaluate", server), {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+    body: JSON.stringify(req),
+  });
+  if (!res.ok || !res.body) throw new Error(`${res.status}: ${await res.text()}`);
+  let buffer = "";
+  for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const event = JSON.parse(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (event.type === "progress") progressBar(event);
+      else if (event.type === "result") return event.result;
+      else if (event.type === "error") {
+        throw new Error(`${event.error.code}: ${event.error.message}`);
+      }
+    }
+  }
+  throw new Error("The server closed the stream before the result");
+}
+
+async function main(args: string[]): Promise<void> {
+  if (args[0] === "merge") {
+    const { values, positionals } = parseArgs({
+      args: args.slice(1),
+      options: { out: { type: "string" }, by: { type: "string" } },
+      allowPositionals: true,
+    });
+    if (positionals.length === 0) usage();
+    const reports = await Promise.all(
+      positionals.map(async (p) => JSON.parse(await Deno.readTextFile(p)) as EvaluationReport),
+    );
+    const merged = mergeReports(reports);
+    if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(merged, null, 2));
+    console.log(markdownTable(merged, { by: merged.by }));
+    return;
+  }
+  const options = Object.fromEntries(
+    [
+      "dataset",
+      "split",
+      "model",
+      "resolution",
+      "resize",
+      "localizer",
+      "temperature",
+      "sigma",
+      "window",
+      "alphas",
+      "by",
+      "frame",
+      "comparison",
+      "keypoints",
+      "categories",
+      "pair_ids",
+      "offset",
+      "limit",
+      "shards",
+      "shard",
+      "server",
+      "out",
+      "workers",
+    ].map((k) => [k.replaceAll("_", "-"), { type: "string" as const }]),
+  );
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...options,
+      "return-predictions": { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help || !values.dataset) usage();
+  const req = toRequest(values);
+  const report = values.server
+    ? await evaluateRemotely(req, values.server as string)
+    : await evaluateLocally(req, values.workers ? Number(values.workers) : undefined);
+  if (values.out) await Deno.writeTextFile(values.out as string, JSON.stringify(report, null, 2));
+  console.log(
+    `${report.dataset} ${report.split}: ${report.n_pairs} pairs, ${report.n_points} points, ` +
+      `model ${report.model} @ ${report.resolution} (${report.resize}), ${report.localizer.method}, ` +
+      `threshold ${report.thres_type}, ${report.counters.extractions} feature extractions, ` +
+      `${(report.timings_ms.total / 1000).toFixed(1)} s\n`,
+  );
+  console.log(markdownTable(report, { by: report.by }));
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (e) {
+    console.error(`eval: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}
