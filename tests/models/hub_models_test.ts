@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { ModelDescriptorSchema } from "../../models/descriptor_schema.ts";
+import { HUB_MODELS } from "../../models/hub_models.ts";
+import { resolveModelSource } from "../../models/model_source.ts";
+
+Deno.test("HUB_MODELS are valid descriptors keyed by their id", () => {
+  for (const [key, d] of Object.entries(HUB_MODELS)) {
+    assert.equal(d.id, key);
+    const r = ModelDescriptorSchema.safeParse(d);
+    assert.ok(r.success, `${key}: ${r.error?.message}`);
+    assert.equal(d.patch_size, 14);
+    assert.equal(d.layout, "tokens");
+    assert.equal(d.input, "pixel_values");
+    assert.equal(d.output, "last_hidden_state");
+    assert.equal(d.default_resolution / d.patch_size, 32);
+    assert.ok(!("sha256" in d), `${key} pins no sha256 (none is known offline)`);
+  }
+});
+
+Deno.test("HUB_MODELS point at the onnx-community and Xenova exports", async (t) => {
+  await t.step("urls resolve to huggingface.co resolve/main URLs", () => {
+    assert.deepEqual(resolveModelSource(HUB_MODELS["dinov2-small-fp16"].url), {
+      kind: "http",
+      url: "https://huggingface.co/onnx-community/dinov2-small/resolve/main/onnx/model_fp16.onnx",
+    });
+    assert.deepEqual(resolveModelSource(HUB_MODELS["xenova-dinov2-large-q8"].url), {
+      kind: "http",
+      url: "https://huggingface.co/Xenova/dinov2-large/resolve/main/onnx/model_quantized.onnx",
+    });
+  });
+  await t.step("feature dims and prefix tokens follow the model size and registers", () => {
+    const dims = { small: 384, base: 768, large: 1024 } as Record<string, number>;
+    for (const d of Object.values(HUB_MODELS)) {
+      const size = d.id.match(/(small|base|large)/)![1];
+      assert.equal(d.feature_dim, dims[size], d.id);
+      assert.equal(d.prefix_tokens, d.id.includes("with-registers") ? 5 : 1, d.id);
+    }
+  });
+  await t.step("fp16 and q8 variants name one file each", () => {
+    const urls = Object.values(HUB_MODELS).map((d) => d.url);
+    assert.equal(new Set(urls).size, urls.length);
+    for (const d of Object.values(HUB_MODELS)) {
+      const file = d.id.endsWith("-fp16")
+        ? "model_fp16.onnx"
+        : d.id.endsWith("-q8")
+        ? "model_quantized.onnx"
+        : "model.onnx";
+      assert.ok(d.url.endsWith(`/onnx/${file}`), d.id);
+    }
+  });
+});
