@@ -1,0 +1,114 @@
+/**
+ * `GET /v1/leaderboard`: the survey's comparative tables (Zhang et al.,
+ * TPAMI 2025) with this service's own saved evaluation runs beside them.
+ *
+ * Query (all optional): `dataset` (`spair | pfpascal | pfwillow | ap10k`),
+ * `table` (`II` ... `XII`, `A1`, `A2`; case-insensitive), `setting`
+ * (`supervised | weakly_supervised | zero_shot`), `kind`
+ * (`literature | ablation | baseline_comparison`), `alpha` (e.g. `0.1`).
+ * A bad value is 422 `invalid_request`; an unknown table is 404
+ * `unknown_table`. Runs are read from `RUNS_DIR` (default `./runs`) at each
+ * request and filtered by `dataset` and `alpha` only.
+ *
+ * The answer:
+ *
+ * ```text
+ * {
+ *   source:  { title, authors, venue, arxiv, project_page, code, ..., note },
+ *   filters: { dataset, table, setting, kind, alpha },        // null = not filtered
+ *   pck_keys: [{ key, dataset, threshold_base, label }],     // spair -> spair, bbox ...
+ *   protocol_notes: { spair, pfpascal, pfwillow, ap10k, averaging, values },
+ *   tables: [{
+ *     id, title, kind, settings, datasets, alphas, columns, on_project_page, row_count,
+ *     rows: [{
+ *       table, method, label, ref, setting, setting_from, is_survey_baseline,
+ *       config:  { backbone, finetuned, resolution, ... },   // the row's cells, see columns
+ *       results: [{ key, dataset, threshold_base, label,
+ *                   pck: { "0.1": { percent: 85.1, fraction: 0.851 } | null } }],
+ *       protocol: { reported_by, averaging, resolution, frame, resize, split, note },
+ *       flags: [...], notes, source: { text_source_line, method_as_printed, ... }
+ *     }]
+ *   }],
+ *   runs: [{
+ *     file, saved_at, method, literature_key,
+ *     protocol: { dataset, split, frame, by, thres_type, comparison, alphas, resolution,
+ *                 resize, model, localizer, keypoints, selection, n_pairs, n_points },
+ *     results: [{ frame, averaging, pairs, points, pck: { "0.1": { percent, fraction } } }]
+ *   }],
+ *   skipped_runs: [{ file, reason }],                        // unreadable run files
+ *   discrepancies: [...],                                    // those touching the tables shown
+ *   notes: [...]                                             // how to read the numbers
+ * }
+ * ```
+ *
+ * @example Usage
+ * ```ts
+ * import { Hono } from "hono";
+ * import leaderboard from "./leaderboard.ts";
+ * import { onError } from "./_on_error.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Hono().route("/v1/leaderboard", leaderboard);
+ * app.onError(onError);
+ * const body = await (await app.request("/v1/leaderboard?table=xii&alpha=0.1")).json();
+ * assert.deepEqual(body.tables.map((t: { id: string }) => t.id), ["XII"]);
+ * assert.equal((await app.request("/v1/leaderboard?table=XIII")).status, 404);
+ * ```
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "./app_env.ts";
+import { validate } from "./_validate.ts";
+import { ApiError } from "./_on_error.ts";
+import {
+  buildLeaderboard,
+  DEFAULT_RUNS_DIR,
+  loadSurvey,
+  type Setting,
+  SETTINGS,
+  TABLE_KINDS,
+  type TableKind,
+} from "../datasets/leaderboard.ts";
+
+/** The query. */
+export const LeaderboardQuerySchema = z.strictObject({
+  dataset: z.enum(["spair", "pfpascal", "pfwillow", "ap10k"]).optional(),
+  table: z.string().regex(/^[A-Za-z0-9]{1,8}$/, "not a table id").transform((s) => s.toUpperCase())
+    .optional(),
+  setting: z.enum(SETTINGS as [Setting, ...Setting[]]).optional(),
+  kind: z.enum(TABLE_KINDS as [TableKind, ...TableKind[]]).optional(),
+  alpha: z.coerce.number().positive().max(1).optional(),
+});
+
+/** A validated query. */
+export type LeaderboardQuery = z.output<typeof LeaderboardQuerySchema>;
+
+const app = new Hono<AppEnv>();
+
+app.get("/", validate("query", LeaderboardQuerySchema), async (c) => {
+  const q = c.req.valid("query") as LeaderboardQuery;
+  if (q.table !== undefined) {
+    const known = (await loadSurvey()).tables.map((t) => t.id);
+    if (!known.includes(q.table)) {
+      throw new ApiError(
+        404,
+        "unknown_table",
+        `Cannot find table \`${q.table}\`: known tables are ${known.join(", ")}`,
+        { known },
+      );
+    }
+  }
+  const board = await buildLeaderboard({
+    dataset: q.dataset,
+    table: q.table,
+    setting: q.setting,
+    kind: q.kind,
+    alpha: q.alpha === undefined ? undefined : String(q.alpha),
+  }, { runsDir: Deno.env.get("RUNS_DIR") || DEFAULT_RUNS_DIR });
+  return c.json(board);
+});
+
+export default app;
