@@ -13,8 +13,8 @@
 import { createApp } from "./routes/app.ts";
 import { loadConfig, type ServiceConfig } from "./routes/config.ts";
 import { WorkerPool } from "./workers/pool.ts";
-import { BUILTIN_MODELS, DEFAULT_MODEL_ID, ModelRegistry } from "./models/registry.ts";
-import type { ModelRef } from "./workers/protocol.ts";
+import { DEFAULT_MODEL_ID, loadRegistry } from "./models/registry.ts";
+import { ModelStore } from "./models/model_store.ts";
 import type { PoolOptions } from "./workers/pool.ts";
 
 /** A running service. */
@@ -33,25 +33,28 @@ export interface RunningService {
  * @param config Settings (see `routes/config.ts`).
  * @param options `workerUrl` replaces the worker module (fault tests); `quiet` skips the log line.
  * @returns The running service.
+ * @throws {TypeError} When `MODELS_CONFIG` names an invalid file.
  */
-export function startService(
+export async function startService(
   config: ServiceConfig,
   options: { workerUrl?: URL; quiet?: boolean } = {},
-): RunningService {
-  const registry = new ModelRegistry(Object.values(BUILTIN_MODELS));
+): Promise<RunningService> {
+  const registry = await loadRegistry({ configFile: config.models.configFile });
+  const store = new ModelStore(registry, config.models);
   const poolOptions: PoolOptions = { ...config.pool, workerUrl: options.workerUrl };
   const pool = new WorkerPool(poolOptions);
-  const defaultModel: ModelRef = { descriptor: registry.get(DEFAULT_MODEL_ID) };
   let ready = false;
-  const readyPromise = pool.start(defaultModel).then(() => {
-    ready = true;
-  });
+  const readyPromise = store.resolve(DEFAULT_MODEL_ID).then((model) => pool.start(model)).then(
+    () => {
+      ready = true;
+    },
+  );
   readyPromise.catch((e) => console.error("Default model failed to load:", e));
   const app = createApp({
     pool,
     registry,
     config,
-    resolveModel: (id) => Promise.resolve({ descriptor: registry.get(id) }),
+    resolveModel: (id) => store.resolve(id),
     isReady: () => ready,
   });
   const server = Deno.serve({
@@ -74,7 +77,7 @@ export function startService(
 }
 
 if (import.meta.main) {
-  const service = startService(loadConfig(Deno.env.toObject()));
+  const service = await startService(loadConfig(Deno.env.toObject()));
   service.ready.then(() => console.log("Ready: default model loaded"));
   const stop = async () => {
     await service.close();

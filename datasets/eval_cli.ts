@@ -26,8 +26,10 @@ import type { EvaluationReport } from "./evaluation_report.ts";
 import { mergeReports } from "./merge_reports.ts";
 import { markdownTable } from "./report_table.ts";
 import { WorkerPool } from "../workers/pool.ts";
-import { BUILTIN_MODELS, ModelRegistry } from "../models/registry.ts";
-import { DEFAULT_IMAGE_LIMITS } from "../workers/decode_image.ts";
+import { loadRegistry } from "../models/registry.ts";
+import { ModelStore } from "../models/model_store.ts";
+import { loadConfig } from "../routes/config.ts";
+import { DEFAULT_RUNS_DIR, saveRun } from "./leaderboard.ts";
 
 const LIST_FLAGS = new Set(["alphas", "categories", "pair_ids"]);
 const NUMBER_FLAGS = new Set([
@@ -46,7 +48,7 @@ function usage(): never {
     "usage: deno task eval --dataset <spair|pfpascal|pfwillow|ap10k> [--split test] [--model dsift]\n" +
       "  [--resolution N] [--resize stretch|letterbox] [--localizer kernel-softargmax] [--frame official|original|both]\n" +
       "  [--alphas 0.05,0.1] [--categories a,b] [--offset N] [--limit N] [--shards K --shard I]\n" +
-      "  [--return-predictions] [--server URL] [--workers N] [--out FILE]\n" +
+      "  [--return-predictions] [--server URL] [--workers N] [--out FILE] [--save]\n" +
       "       deno task eval merge A.json B.json ... [--out FILE]",
   );
   Deno.exit(2);
@@ -56,7 +58,7 @@ function toRequest(values: Record<string, string | boolean | undefined>): Evalua
   const body: Record<string, unknown> = {};
   for (const [k0, v] of Object.entries(values)) {
     const k = k0.replaceAll("-", "_");
-    if (v === undefined || ["server", "out", "workers", "help"].includes(k)) continue;
+    if (v === undefined || ["server", "out", "workers", "help", "save"].includes(k)) continue;
     if (LIST_FLAGS.has(k)) {
       const parts = String(v).split(",").filter(Boolean);
       body[k] = k === "alphas" ? parts.map(Number) : parts;
@@ -84,15 +86,17 @@ function progressBar(p: EvaluationProgress): void {
 }
 
 async function evaluateLocally(req: EvaluateRequest, workers?: number): Promise<EvaluationReport> {
-  const registry = new ModelRegistry(Object.values(BUILTIN_MODELS));
+  const config = loadConfig(Deno.env.toObject());
+  const registry = await loadRegistry({ configFile: config.models.configFile });
+  const store = new ModelStore(registry, config.models);
   const pool = new WorkerPool({ size: workers, maxQueue: 1024 });
   try {
-    await pool.start({ descriptor: registry.get(req.model) });
+    await pool.start(await store.resolve(req.model));
     return await runEvaluation(req, {
       pool,
       registry,
-      resolveModel: (id) => Promise.resolve({ descriptor: registry.get(id) }),
-      limits: DEFAULT_IMAGE_LIMITS,
+      resolveModel: (id) => store.resolve(id),
+      limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
       env: Deno.env.toObject(),
     }, progressBar);
   } finally {
@@ -140,47 +144,48 @@ async function main(args: string[]): Promise<void> {
     console.log(markdownTable(merged, { by: merged.by }));
     return;
   }
-  const options = Object.fromEntries(
-    [
-      "dataset",
-      "split",
-      "model",
-      "resolution",
-      "resize",
-      "localizer",
-      "temperature",
-      "sigma",
-      "window",
-      "alphas",
-      "by",
-      "frame",
-      "comparison",
-      "keypoints",
-      "categories",
-      "pair_ids",
-      "offset",
-      "limit",
-      "shards",
-      "shard",
-      "server",
-      "out",
-      "workers",
-    ].map((k) => [k.replaceAll("_", "-"), { type: "string" as const }]),
-  );
+  const text = { type: "string" } as const;
   const { values } = parseArgs({
     args,
     options: {
-      ...options,
+      dataset: text,
+      split: text,
+      model: text,
+      resolution: text,
+      resize: text,
+      localizer: text,
+      temperature: text,
+      sigma: text,
+      window: text,
+      alphas: text,
+      by: text,
+      frame: text,
+      comparison: text,
+      keypoints: text,
+      categories: text,
+      "pair-ids": text,
+      offset: text,
+      limit: text,
+      shards: text,
+      shard: text,
+      server: text,
+      out: text,
+      workers: text,
       "return-predictions": { type: "boolean" },
+      save: { type: "boolean" },
       help: { type: "boolean" },
     },
   });
   if (values.help || !values.dataset) usage();
   const req = toRequest(values);
   const report = values.server
-    ? await evaluateRemotely(req, values.server as string)
+    ? await evaluateRemotely(req, values.server)
     : await evaluateLocally(req, values.workers ? Number(values.workers) : undefined);
-  if (values.out) await Deno.writeTextFile(values.out as string, JSON.stringify(report, null, 2));
+  if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
+  if (values.save) {
+    const file = await saveRun(report, Deno.env.get("RUNS_DIR") ?? DEFAULT_RUNS_DIR);
+    console.error(`saved to ${file} (listed by GET /v1/leaderboard)`);
+  }
   console.log(
     `${report.dataset} ${report.split}: ${report.n_pairs} pairs, ${report.n_points} points, ` +
       `model ${report.model} @ ${report.resolution} (${report.resize}), ${report.localizer.method}, ` +

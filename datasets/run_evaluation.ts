@@ -49,6 +49,8 @@ export interface EvaluateRequest {
   comparison: PckComparison;
   keypoints?: KeypointConvention;
   return_predictions: boolean;
+  /** Save the report in `RUNS_DIR` (the route and `deno task eval --save`). */
+  save_run?: boolean;
 }
 
 /** What an evaluation needs from the service. */

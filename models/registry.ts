@@ -16,6 +16,8 @@
 
 import type { ModelDescriptor } from "./descriptor.ts";
 import { ModelNotFoundError, ResolutionError } from "./errors.ts";
+import { HUB_MODELS } from "./hub_models.ts";
+import { loadModelsConfig } from "./descriptor_schema.ts";
 
 /** Id of the model used when a request names none. */
 export const DEFAULT_MODEL_ID = "dsift";
@@ -98,4 +100,21 @@ export class ModelRegistry {
     }
     return side;
   }
+}
+
+/**
+ * The service's registry: the built-in models, the hub DINOv2 exports, then
+ * the descriptors of `MODELS_CONFIG` (which may replace any of them by id).
+ *
+ * @param options `configFile`: path of the JSON array of extra descriptors.
+ * @returns The registry.
+ * @throws {TypeError} When the config file is invalid (see `loadModelsConfig`).
+ */
+export async function loadRegistry(options: { configFile?: string } = {}): Promise<ModelRegistry> {
+  const extra = options.configFile ? await loadModelsConfig(options.configFile) : [];
+  return new ModelRegistry([
+    ...Object.values(BUILTIN_MODELS),
+    ...Object.values(HUB_MODELS),
+    ...extra,
+  ]);
 }

@@ -20,6 +20,7 @@ import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
 import evaluate from "./evaluate.ts";
+import leaderboard from "./leaderboard.ts";
 import datasets from "./datasets.ts";
 
 /**
@@ -39,6 +40,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/v1/models", models);
   app.route("/v1/match", match);
   app.route("/v1/evaluate", evaluate);
+  app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);
   app.notFound((c) =>
     onError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`), c)

@@ -13,6 +13,12 @@
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
  * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
  * | `MAX_POINTS` | `1000` | query points per request |
+ * | `MODEL_CACHE` | `.cache/models` | where downloaded models are kept |
+ * | `MODEL_OFFLINE` | `0` | `1`: never touch the network, use the cache or local files |
+ * | `MODELS_CONFIG` | none | JSON file with an array of extra model descriptors |
+ * | `HF_ENDPOINT` | `https://huggingface.co` | where `hf://` URLs resolve |
+ * | `MODEL_MAX_BYTES` | 4 GiB | largest model file accepted |
+ * | `MODEL_TIMEOUT_MS` | `30000` | longest wait for more bytes of a download |
  *
  * @example Usage
  * ```ts
@@ -42,6 +48,12 @@ const EnvSchema = z.object({
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   MAX_POINTS: int(1).default(1000),
+  MODEL_CACHE: z.string().min(1).default(".cache/models"),
+  MODEL_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),
+  MODELS_CONFIG: z.string().min(1).optional(),
+  HF_ENDPOINT: z.url().optional(),
+  MODEL_MAX_BYTES: int(1).optional(),
+  MODEL_TIMEOUT_MS: int(1).optional(),
 });
 
 /** Validated settings. */
@@ -50,6 +62,14 @@ export interface ServiceConfig {
   port: number;
   pool: { size?: number; numThreads?: number; maxQueue: number; deadlineMs: number };
   limits: { maxBytes: number; maxPixels: number; maxPoints: number };
+  models: {
+    cacheDir: string;
+    offline: boolean;
+    configFile?: string;
+    hfEndpoint?: string;
+    maxBytes?: number;
+    timeoutMs?: number;
+  };
 }
 
 /**
@@ -79,6 +99,14 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
       maxBytes: e.MAX_IMAGE_BYTES,
       maxPixels: e.MAX_IMAGE_PIXELS,
       maxPoints: e.MAX_POINTS,
+    },
+    models: {
+      cacheDir: e.MODEL_CACHE,
+      offline: e.MODEL_OFFLINE === "1" || e.MODEL_OFFLINE === "true",
+      configFile: e.MODELS_CONFIG,
+      hfEndpoint: e.HF_ENDPOINT,
+      maxBytes: e.MODEL_MAX_BYTES,
+      timeoutMs: e.MODEL_TIMEOUT_MS,
     },
   };
 }

@@ -14,6 +14,8 @@ import { validate } from "./_validate.ts";
 import { MatchOptionsSchema } from "./match.ts";
 import type { EvaluationProgress } from "../datasets/evaluation.ts";
 import { type EvaluateRequest, runEvaluation } from "../datasets/run_evaluation.ts";
+import { DEFAULT_RUNS_DIR, saveRun } from "../datasets/leaderboard.ts";
+import { basename } from "node:path";
 
 /** The request body; parses to an {@linkcode EvaluateRequest}. */
 export const EvaluateSchema = MatchOptionsSchema.extend({
@@ -31,6 +33,7 @@ export const EvaluateSchema = MatchOptionsSchema.extend({
   comparison: z.enum(["<=", "<"]).default("<="),
   keypoints: z.enum(["raw", "zero-based", "floor"]).optional(),
   return_predictions: z.boolean().default(false),
+  save_run: z.boolean().default(false),
 }).refine((r) => r.shard === undefined || r.shard < (r.shards ?? 1), {
   message: "shard must be less than shards",
   path: ["shard"],
@@ -48,8 +51,13 @@ app.post("/", validate("json", EvaluateSchema), async (c) => {
     limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
     env: Deno.env.toObject(),
   };
-  const run = (onProgress?: (p: EvaluationProgress) => void) =>
-    runEvaluation(req, deps, onProgress);
+  // A saved run is listed by GET /v1/leaderboard beside the literature.
+  const run = async (onProgress?: (p: EvaluationProgress) => void) => {
+    const report = await runEvaluation(req, deps, onProgress);
+    if (!req.save_run) return report;
+    const file = await saveRun(report, deps.env.RUNS_DIR ?? DEFAULT_RUNS_DIR);
+    return { ...report, saved_as: basename(file) };
+  };
 
   const accept = c.req.header("accept") ?? "";
   if (accept.includes("application/x-ndjson")) {

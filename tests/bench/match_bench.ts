@@ -25,7 +25,7 @@ function median(xs: number[]): number {
 async function benchMatch(): Promise<void> {
   const source = await Deno.readFile(new URL("car(G)/Cars_006a.png", DATA));
   const target = await Deno.readFile(new URL("car(G)/Cars_007a.png", DATA));
-  const service = startService(loadConfig({ PORT: "0", HOST: "127.0.0.1", WORKERS: "1" }), {
+  const service = await startService(loadConfig({ PORT: "0", HOST: "127.0.0.1", WORKERS: "1" }), {
     quiet: true,
   });
   const t0 = performance.now();

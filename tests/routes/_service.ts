@@ -28,7 +28,7 @@ export async function withService(
   fn: (url: string) => Promise<void>,
   options: { workerUrl?: URL } = {},
 ): Promise<void> {
-  const service = startService(
+  const service = await startService(
     loadConfig({ WORKERS: "1", ...env, PORT: "0", HOST: "127.0.0.1" }),
     { ...options, quiet: true },
   );
