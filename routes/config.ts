@@ -8,6 +8,7 @@
  * | `PORT` | `8000` | listen port (0 picks a free one) |
  * | `WORKERS` | cores | inference workers |
  * | `ORT_THREADS` | cores / workers | onnxruntime WASM threads per worker |
+ * | `ORT_BACKEND` | `auto` | `auto` (hardware WebGPU, else native, else WASM), `wasm`, `webgpu`, `native` |
  * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
@@ -48,6 +49,7 @@ const EnvSchema = z.object({
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   MAX_POINTS: int(1).default(1000),
+  ORT_BACKEND: z.enum(["auto", "wasm", "webgpu", "native"]).default("auto"),
   MODEL_CACHE: z.string().min(1).default(".cache/models"),
   MODEL_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),
   MODELS_CONFIG: z.string().min(1).optional(),
@@ -60,7 +62,13 @@ const EnvSchema = z.object({
 export interface ServiceConfig {
   host: string;
   port: number;
-  pool: { size?: number; numThreads?: number; maxQueue: number; deadlineMs: number };
+  pool: {
+    size?: number;
+    numThreads?: number;
+    maxQueue: number;
+    deadlineMs: number;
+    backend: "auto" | "wasm" | "webgpu" | "native";
+  };
   limits: { maxBytes: number; maxPixels: number; maxPoints: number };
   models: {
     cacheDir: string;
@@ -94,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
       numThreads: e.ORT_THREADS,
       maxQueue: e.QUEUE_MAX,
       deadlineMs: e.DEADLINE_MS,
+      backend: e.ORT_BACKEND,
     },
     limits: {
       maxBytes: e.MAX_IMAGE_BYTES,

@@ -29,7 +29,8 @@ import { toNormalizedCHW } from "../core/normalize.ts";
 import { type FeatureGrid, toFeatureGrid } from "../core/feature_grid.ts";
 import { embeddedModelBytes } from "../models/embedded.ts";
 import { ModelContractError, ModelLoadError } from "../models/errors.ts";
-import { createSession, type InferenceSession } from "./ort.ts";
+import { createSession } from "./backend.ts";
+import type { BackendName, InferenceSession } from "./session.ts";
 
 /** Features of one image, with the frame that maps its pixels to the grid. */
 export interface ExtractedFeatures {
@@ -52,11 +53,15 @@ export class FeatureExtractor {
    * Loads the model bytes (embedded or from the cached file) and opens a session.
    *
    * @param ref The model.
+   * @param options `backend` runs it (default `wasm`).
    * @returns An extractor.
    * @throws {ModelLoadError} When the file is missing or onnxruntime rejects it.
    * @throws {ModelContractError} When the descriptor's input or output names are not the model's.
    */
-  static async create(ref: ModelRef): Promise<FeatureExtractor> {
+  static async create(
+    ref: ModelRef,
+    options: { backend?: BackendName } = {},
+  ): Promise<FeatureExtractor> {
     const d = ref.descriptor;
     let bytes: Uint8Array;
     let session: InferenceSession;
@@ -64,7 +69,10 @@ export class FeatureExtractor {
       bytes = d.url.startsWith("embedded:")
         ? embeddedModelBytes(d.url)
         : await Deno.readFile(ref.file ?? d.url);
-      session = await createSession(bytes, { label: `model \`${d.id}\`` });
+      session = await createSession(bytes, {
+        label: `model \`${d.id}\``,
+        backend: options.backend ?? "wasm",
+      });
     } catch (e) {
       throw new ModelLoadError(`Cannot load model \`${d.id}\`: ${(e as Error).message}`);
     }
@@ -78,7 +86,7 @@ export class FeatureExtractor {
   }
 
   /** The backend that runs the session, e.g. `wasm`. */
-  get backend(): string {
+  get backend(): BackendName {
     return this.#session.backend;
   }
 

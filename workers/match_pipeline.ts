@@ -43,7 +43,8 @@ import type {
 import { decodeImage } from "./decode_image.ts";
 import { FeatureExtractor } from "./feature_extractor.ts";
 import { PointOutOfBoundsError } from "./errors.ts";
-import { createSession, type InferenceSession } from "./ort.ts";
+import { createSession } from "./backend.ts";
+import type { BackendName, InferenceSession } from "./session.ts";
 import { buildCostVolumeGraph, COST_VOLUME_IO } from "../core/cost_volume_graph.ts";
 import { imageToFrame } from "../core/image_to_frame.ts";
 import { frameToImage } from "../core/frame_to_image.ts";
@@ -57,6 +58,17 @@ import { localizerProbes } from "../core/localizer_probes.ts";
 export class MatchPipeline {
   #extractors = new Map<string, Promise<FeatureExtractor>>();
   #costVolume?: Promise<InferenceSession>;
+  #backend: BackendName;
+
+  /** @param options `backend` runs every session (default `wasm`). */
+  constructor(options: { backend?: BackendName } = {}) {
+    this.#backend = options.backend ?? "wasm";
+  }
+
+  /** The backend that runs this pipeline's sessions. */
+  get backend(): BackendName {
+    return this.#backend;
+  }
 
   /**
    * Opens (once) the session of a model; a failed load is forgotten so a later
@@ -69,7 +81,7 @@ export class MatchPipeline {
     const key = `${ref.descriptor.id}\u0000${ref.file ?? ref.descriptor.url}`;
     let p = this.#extractors.get(key);
     if (!p) {
-      p = FeatureExtractor.create(ref);
+      p = FeatureExtractor.create(ref, { backend: this.#backend });
       p.catch(() => this.#extractors.delete(key));
       this.#extractors.set(key, p);
     }
@@ -77,7 +89,10 @@ export class MatchPipeline {
   }
 
   #costVolumeSession(): Promise<InferenceSession> {
-    this.#costVolume ??= createSession(buildCostVolumeGraph(), { label: "cost volume" });
+    this.#costVolume ??= createSession(buildCostVolumeGraph(), {
+      label: "cost volume",
+      backend: this.#backend,
+    });
     return this.#costVolume;
   }
 

@@ -1,23 +1,24 @@
 /**
- * The one door to onnxruntime: the only module that imports `onnxruntime-web`.
+ * The door to onnxruntime-web: the only module that imports it. WASM runs
+ * everywhere; WebGPU runs where a hardware adapter exists (the WebGPU build is
+ * loaded only then).
  *
- * It points the WASM loader at the package's own files (never a CDN), sets the
- * thread count, checks feeds against the session's input names, and when a run
- * fails reports each input's name, dims and type. Later backends (WebGPU,
- * native onnxruntime-node) implement the same {@linkcode InferenceSession}.
+ * It points the WASM loader at the package's own files (never a CDN) and sets
+ * the thread count once per worker.
  *
  * @example Usage
  * ```ts
- * import { createSession } from "./ort.ts";
+ * import { createWebSession } from "./ort.ts";
  * import { buildCostVolumeGraph } from "../core/cost_volume_graph.ts";
  * import assert from "node:assert/strict";
  *
- * const s = await createSession(buildCostVolumeGraph(), { label: "cost volume" });
+ * const s = await createWebSession(buildCostVolumeGraph(), { label: "cost volume" });
  * const out = await s.run({
  *   queries: { data: new Float32Array([1, 0]), dims: [1, 2] },
  *   target: { data: new Float32Array([2, 0, 0, 3]), dims: [2, 2] },
  * });
  * assert.deepEqual(Array.from(out.scores.data), [1, 0]);
+ * assert.equal(s.backend, "wasm");
  * await s.release();
  * ```
  *
@@ -25,24 +26,7 @@
  */
 
 import * as ort from "onnxruntime-web";
-
-/** A float32 tensor as plain data. */
-export interface TensorData {
-  data: Float32Array;
-  dims: number[];
-}
-
-/** A loaded model, ready to run. */
-export interface InferenceSession {
-  /** Which backend runs it, e.g. `wasm`. */
-  readonly backend: string;
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  /** Runs the model; feeds are checked against `inputNames` first. */
-  run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>>;
-  /** Frees the session's memory. */
-  release(): Promise<void>;
-}
+import { checkFeeds, type InferenceSession, runError, type TensorData } from "./session.ts";
 
 /** Settings applied once per worker before the first session is created. */
 export interface OrtSettings {
@@ -51,78 +35,92 @@ export interface OrtSettings {
 }
 
 let configured = false;
+let threads = 1;
 
 /**
- * Applies process-wide onnxruntime settings; later calls are ignored because
- * the WASM module is instantiated once with the first settings.
+ * Applies process-wide onnxruntime-web settings; later calls are ignored
+ * because the WASM module is instantiated once with the first settings.
  *
  * @param settings Thread count.
  */
 export function configureOrt(settings: OrtSettings = {}): void {
   if (configured) return;
   configured = true;
+  threads = Math.max(1, settings.numThreads ?? 1);
   const dist = new URL("./", import.meta.resolve("onnxruntime-web")).href;
   ort.env.wasm.wasmPaths = dist;
-  ort.env.wasm.numThreads = Math.max(1, settings.numThreads ?? 1);
+  ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = "error";
 }
 
+/** The configured WASM thread count (for the native backend to match). */
+export function configuredThreads(): number {
+  return threads;
+}
+
+type OrtModule = typeof ort;
+let webgpu: Promise<OrtModule> | undefined;
+
 /**
- * Creates a session on the WASM backend from ONNX bytes.
+ * Creates a session on onnxruntime-web.
  *
  * @param model ONNX model bytes.
- * @param options `label` names the model in error messages.
+ * @param options `label` names the model in errors; `backend` is `wasm` (default) or `webgpu`.
  * @returns A session.
  * @throws {TypeError} When onnxruntime rejects the model.
  */
-export async function createSession(
+export async function createWebSession(
   model: Uint8Array,
-  options: { label: string },
+  options: { label: string; backend?: "wasm" | "webgpu" },
 ): Promise<InferenceSession> {
   configureOrt();
+  const backend = options.backend ?? "wasm";
+  let runtime: OrtModule = ort;
+  if (backend === "webgpu") {
+    webgpu ??= import("onnxruntime-web/webgpu").then((m) => {
+      m.env.wasm.wasmPaths = ort.env.wasm.wasmPaths;
+      m.env.wasm.numThreads = threads;
+      return m as unknown as OrtModule;
+    });
+    runtime = await webgpu;
+  }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, {
-      executionProviders: ["wasm"],
+    session = await runtime.InferenceSession.create(model, {
+      executionProviders: [backend],
       graphOptimizationLevel: "all",
     });
   } catch (e) {
-    throw new TypeError(`Cannot create a session for ${options.label}: ${message(e)}`);
+    throw new TypeError(`Cannot create a ${backend} session for ${options.label}: ${message(e)}`);
   }
+  const label = options.label;
   return {
-    backend: "wasm",
+    backend,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
-      const missing = session.inputNames.filter((n) => !(n in feeds));
-      const unknown = Object.keys(feeds).filter((n) => !session.inputNames.includes(n));
-      if (missing.length || unknown.length) {
-        throw new TypeError(
-          `Cannot run ${options.label}: missing inputs [${missing}], unknown inputs [${unknown}]; the model takes [${session.inputNames}]`,
-        );
-      }
+      checkFeeds(label, session.inputNames, feeds);
       const tensors: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) {
-        tensors[name] = new ort.Tensor("float32", t.data, t.dims);
+        tensors[name] = new runtime.Tensor("float32", t.data, t.dims);
       }
       let out: ort.InferenceSession.OnnxValueMapType;
       try {
         out = await session.run(tensors);
       } catch (e) {
-        const described = Object.entries(feeds).map(([n, t]) => `${n} float32[${t.dims}]`);
-        throw new TypeError(
-          `Cannot run ${options.label} on ${described.join(", ")}: ${message(e)}`,
-        );
+        throw runError(label, feeds, e);
       }
       const result: Record<string, TensorData> = {};
       for (const name of session.outputNames) {
         const v = out[name] as ort.Tensor;
         if (v.type !== "float32") {
-          throw new TypeError(`Cannot read ${options.label} output ${name}: type ${v.type}`);
+          throw new TypeError(`Cannot read ${label} output ${name}: type ${v.type}`);
         }
-        result[name] = { data: v.data as Float32Array, dims: [...v.dims] };
-        v.dispose?.();
+        const data = v.location === "cpu"
+          ? v.data as Float32Array
+          : await v.getData() as Float32Array;
+        result[name] = { data, dims: [...v.dims] };
       }
       return result;
     },

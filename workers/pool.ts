@@ -38,6 +38,7 @@ import {
   reviveError,
   WorkerCrashedError,
 } from "./errors.ts";
+import type { BackendPreference } from "./backend.ts";
 
 /** Pool settings. */
 export interface PoolOptions {
@@ -51,6 +52,8 @@ export interface PoolOptions {
   numThreads?: number;
   /** After a running task's deadline, how long its worker may go on before it is replaced (default 30000). */
   killAfterMs?: number;
+  /** `ORT_BACKEND` preference, resolved in each worker (default `auto`). */
+  backend?: BackendPreference;
   /** Worker module (tests pass fixture workers). */
   workerUrl?: URL;
 }
@@ -109,9 +112,10 @@ export class WorkerPool {
       deadlineMs: options.deadlineMs ?? 120_000,
       numThreads: options.numThreads ?? Math.max(1, Math.floor(CORES / size)),
       killAfterMs: options.killAfterMs ?? 30_000,
+      backend: options.backend ?? "auto",
       workerUrl: options.workerUrl ?? new URL("./inference_worker.ts", import.meta.url),
     };
-    this.#settings = { numThreads: this.#options.numThreads };
+    this.#settings = { numThreads: this.#options.numThreads, backend: this.#options.backend };
   }
 
   /**

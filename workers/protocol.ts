@@ -21,6 +21,7 @@ import type { Frame, ResizeMode } from "../core/frame.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
 import type { ImageLimits } from "./decode_image.ts";
 import type { SerializedError } from "./errors.ts";
+import type { BackendPreference } from "./backend.ts";
 
 /** A model as a worker needs it: its descriptor and, for downloaded models, the cached file. */
 export interface ModelRef {
@@ -107,6 +108,8 @@ export type Operation = keyof Operations;
 /** Settings a worker applies before loading anything. */
 export interface WorkerSettings {
   numThreads: number;
+  /** `ORT_BACKEND`: resolved by each worker on its machine. */
+  backend: BackendPreference;
 }
 
 /** Pool -> worker. */

@@ -18,6 +18,7 @@ import type { Operation, Operations, WorkerReply, WorkerRequest } from "./protoc
 import { MatchPipeline } from "./match_pipeline.ts";
 import { serializeError } from "./errors.ts";
 import { configureOrt } from "./ort.ts";
+import { resolveBackend } from "./backend.ts";
 
 /** The parts of a worker's global scope the loop uses. */
 export interface WorkerScope {
@@ -32,18 +33,24 @@ export interface WorkerScope {
  * @param scope The worker's global scope (`self`).
  * @param pipeline The pipeline to run jobs on.
  */
-export function serveWorker(scope: WorkerScope, pipeline = new MatchPipeline()): void {
+export function serveWorker(scope: WorkerScope): void {
   // One message at a time: onnxruntime-web sessions cannot run concurrently.
   let chain = Promise.resolve();
+  const state: WorkerState = {};
   scope.onmessage = (e: MessageEvent) => {
     const req = e.data as WorkerRequest;
-    chain = chain.then(() => handle(scope, pipeline, req));
+    chain = chain.then(() => handle(scope, state, req));
   };
+}
+
+/** The pipeline, created by the first `load` on the backend it resolves. */
+interface WorkerState {
+  pipeline?: MatchPipeline;
 }
 
 async function handle(
   scope: WorkerScope,
-  pipeline: MatchPipeline,
+  state: WorkerState,
   req: WorkerRequest,
 ): Promise<void> {
   let reply: WorkerReply;
@@ -52,12 +59,16 @@ async function handle(
     switch (req.type) {
       case "load": {
         configureOrt(req.settings);
-        const backend = await pipeline.warm(req.model);
+        state.pipeline ??= new MatchPipeline({
+          backend: await resolveBackend(req.settings.backend),
+        });
+        const backend = await state.pipeline.warm(req.model);
         reply = { type: "ready", id: req.id, backend };
         break;
       }
       case "run": {
-        const result = await runOperation(pipeline, req);
+        if (!state.pipeline) throw new Error("The worker ran a job before loading a model");
+        const result = await runOperation(state.pipeline, req);
         if ("matches" in result) transfer.push(result.matches.buffer as ArrayBuffer);
         if ("grid" in result && "frame" in result) {
           transfer.push(result.grid.data.buffer as ArrayBuffer);
@@ -66,7 +77,7 @@ async function handle(
         break;
       }
       case "dispose": {
-        await pipeline.dispose();
+        await state.pipeline?.dispose();
         scope.postMessage({ type: "ready", id: req.id, backend: "none" } satisfies WorkerReply);
         scope.close();
         return;

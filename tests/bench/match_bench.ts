@@ -10,7 +10,7 @@
 
 import { startService } from "../../main.ts";
 import { loadConfig } from "../../routes/config.ts";
-import { createSession } from "../../workers/ort.ts";
+import { createWebSession as createSession } from "../../workers/ort.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
 

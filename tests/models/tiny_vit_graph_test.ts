@@ -4,7 +4,8 @@ import type { ModelDescriptor } from "../../models/descriptor.ts";
 import { loadModelFile } from "../../models/loader.ts";
 import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
 import { FeatureExtractor } from "../../workers/feature_extractor.ts";
-import { createSession, type TensorData } from "../../workers/ort.ts";
+import { createWebSession as createSession } from "../../workers/ort.ts";
+import type { TensorData } from "../../workers/session.ts";
 
 /** A smooth deterministic image batch, `[batch, 3, height, width]`. */
 function pixels(batch: number, height: number, width: number): TensorData {

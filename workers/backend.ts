@@ -1,0 +1,113 @@
+/**
+ * Which runtime runs the models: `ORT_BACKEND=auto|wasm|webgpu|native`.
+ * `auto` takes WebGPU when a hardware adapter exists, else onnxruntime-node
+ * when it loads, else WASM. Software adapters (llvmpipe, SwiftShader, any
+ * fallback adapter) count as no GPU: they run 11-15x slower than WASM here.
+ *
+ * @example Usage
+ * ```ts
+ * import { createSession, resolveBackend } from "./backend.ts";
+ * import { buildCostVolumeGraph } from "../core/cost_volume_graph.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const backend = await resolveBackend("wasm");
+ * const s = await createSession(buildCostVolumeGraph(), { label: "cv", backend });
+ * assert.equal(s.backend, "wasm");
+ * await s.release();
+ * ```
+ *
+ * @module
+ */
+
+import type { BackendName, InferenceSession } from "./session.ts";
+import { configuredThreads, createWebSession } from "./ort.ts";
+import { createNativeSession, loadNativeRuntime } from "./ort_native.ts";
+
+/** What a deployment asks for. */
+export type BackendPreference = "auto" | BackendName;
+
+/** The backend preferences, for validation. */
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = Object.freeze([
+  "auto",
+  "wasm",
+  "webgpu",
+  "native",
+]);
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|softpipe/i;
+
+/**
+ * Finds a hardware WebGPU adapter.
+ *
+ * @returns Its description, or null when there is none (or only a software one).
+ */
+export async function hardwareGpuAdapter(): Promise<{ description: string } | null> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return null;
+  try {
+    const adapter = await gpu.requestAdapter() as {
+      isFallbackAdapter?: boolean;
+      info?: {
+        description?: string;
+        device?: string;
+        vendor?: string;
+        isFallbackAdapter?: boolean;
+      };
+    } | null;
+    if (!adapter) return null;
+    const info = adapter.info ?? {};
+    const description = [info.vendor, info.device, info.description].filter(Boolean).join(" ");
+    if (adapter.isFallbackAdapter || info.isFallbackAdapter || SOFTWARE.test(description)) {
+      return null;
+    }
+    return { description };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Turns a preference into the backend to use on this machine.
+ *
+ * @param preference `auto` or a backend name.
+ * @returns The backend.
+ * @throws {TypeError} When an explicitly requested backend is not available here.
+ */
+export async function resolveBackend(preference: BackendPreference): Promise<BackendName> {
+  if (preference === "wasm") return "wasm";
+  if (preference === "webgpu" || preference === "auto") {
+    if (await hardwareGpuAdapter()) return "webgpu";
+    if (preference === "webgpu") {
+      throw new TypeError("Cannot use ORT_BACKEND=webgpu: no hardware WebGPU adapter");
+    }
+  }
+  try {
+    await loadNativeRuntime();
+    return "native";
+  } catch (e) {
+    if (preference === "native") {
+      throw new TypeError(
+        `Cannot use ORT_BACKEND=native: onnxruntime-node does not load (${(e as Error).message})`,
+      );
+    }
+    return "wasm";
+  }
+}
+
+/**
+ * Creates a session on a backend.
+ *
+ * @param model ONNX model bytes.
+ * @param options `label` for errors; `backend` from {@linkcode resolveBackend}.
+ * @returns The session.
+ * @throws {TypeError} When the backend rejects the model.
+ */
+export function createSession(
+  model: Uint8Array,
+  options: { label: string; backend: BackendName },
+): Promise<InferenceSession> {
+  if (options.backend === "native") {
+    return createNativeSession(model, { label: options.label, numThreads: configuredThreads() });
+  }
+  return createWebSession(model, { label: options.label, backend: options.backend });
+}
