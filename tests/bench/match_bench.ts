@@ -1,7 +1,9 @@
 /**
  * `deno task bench`: per-stage times of `/v1/match` on a real PF-WILLOW pair
- * with the default model, through the real server and worker pool, and the
- * cost volume as an ONNX graph against the TypeScript reference loop.
+ * with the default model, through the real server and worker pool; feature
+ * extraction time of the same model at the same resolution on every backend
+ * this machine has, side by side; and the cost volume as an ONNX graph against
+ * the TypeScript reference loop.
  *
  * Prints figures and ratios; asserts nothing about speed.
  *
@@ -10,7 +12,15 @@
 
 import { startService } from "../../main.ts";
 import { loadConfig } from "../../routes/config.ts";
-import { createWebSession as createSession } from "../../workers/ort.ts";
+import { configureOrt, createWebSession as createSession } from "../../workers/ort.ts";
+import {
+  createSession as createBackendSession,
+  hardwareGpuAdapter,
+} from "../../workers/backend.ts";
+import { loadNativeRuntime } from "../../workers/ort_native.ts";
+import type { BackendName } from "../../workers/session.ts";
+import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
+import { buildDsiftGraph } from "../../models/dsift_graph.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
 
@@ -36,6 +46,7 @@ async function benchMatch(): Promise<void> {
   const points = JSON.stringify(Array.from({ length: 10 }, (_, i) => [60 + 15 * i, 100]));
   const stages: Record<string, number[]> = {};
   const wall: number[] = [];
+  let backend = "";
   for (let i = 0; i < RUNS; i++) {
     const form = new FormData();
     form.set("source", new Blob([source]), "a.png");
@@ -46,13 +57,14 @@ async function benchMatch(): Promise<void> {
     const body = await res.json();
     wall.push(performance.now() - s);
     if (!res.ok) throw new Error(JSON.stringify(body));
+    backend = body.backend;
     for (const [k, v] of Object.entries(body.timings_ms as Record<string, number>)) {
       (stages[k] ??= []).push(v);
     }
   }
   await service.close();
   console.log(
-    `\n/v1/match, dsift @ 256, kernel-softargmax, 10 points, PF-WILLOW car(G) 300x200 pair, ${RUNS} runs (median ms):`,
+    `\n/v1/match, dsift @ 256 on ${backend}, kernel-softargmax, 10 points, PF-WILLOW car(G) Cars_006a -> Cars_007a, ${RUNS} runs (median ms):`,
   );
   for (const [k, v] of Object.entries(stages)) {
     console.log(`  ${k.padEnd(11)} ${median(v).toFixed(2)}`);
@@ -92,5 +104,53 @@ async function benchCostVolume(): Promise<void> {
   await session.release();
 }
 
+async function benchBackends(): Promise<void> {
+  const backends: BackendName[] = ["wasm"];
+  try {
+    await loadNativeRuntime();
+    backends.push("native");
+  } catch (e) {
+    console.log(`\nnative backend unavailable: ${(e as Error).message}`);
+  }
+  const gpu = await hardwareGpuAdapter();
+  if (gpu) backends.push("webgpu");
+  else console.log("\nwebgpu: no hardware adapter (software adapters count as none)");
+  const models = [
+    { name: "dsift @ 256", bytes: buildDsiftGraph(), side: 256, input: "pixel_values" },
+    {
+      name: "ViT-S/14 shape, 4 blocks, random weights @ 448",
+      bytes: buildTinyVitGraph({ dim: 384, heads: 6, depth: 4, seed: 1 }),
+      side: 448,
+      input: "pixel_values",
+    },
+  ];
+  console.log(`\nfeature extraction per backend, ${CORES} cores (median ms of 5 after 1 warm-up):`);
+  for (const m of models) {
+    const pixels = new Float32Array(3 * m.side * m.side).map((_, i) => Math.sin(i * 0.001));
+    const times: Record<string, number> = {};
+    for (const backend of backends) {
+      const s = await createBackendSession(m.bytes, { label: m.name, backend });
+      const feeds = { [m.input]: { data: pixels, dims: [1, 3, m.side, m.side] } };
+      await s.run(feeds);
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await s.run(feeds);
+        runs.push(performance.now() - t);
+      }
+      times[backend] = median(runs);
+      await s.release();
+    }
+    const cells = backends.map((b) => `${b} ${times[b].toFixed(1)}`).join(", ");
+    const ratios = backends.filter((b) => b !== "wasm").map((b) =>
+      `wasm/${b} ${(times.wasm / times[b]).toFixed(2)}x`
+    ).join(", ");
+    console.log(`  ${m.name}: ${cells}${ratios ? `; ${ratios}` : ""}`);
+  }
+}
+
+const CORES = navigator.hardwareConcurrency;
+configureOrt({ numThreads: CORES });
 await benchMatch();
+await benchBackends();
 await benchCostVolume();
