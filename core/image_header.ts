@@ -24,6 +24,8 @@
  * @module
  */
 
+import { crc32 } from "./crc32.ts";
+
 /** The format, stored size and orientation of an encoded image. */
 export interface ImageHeader {
   /** Container format. */
@@ -256,21 +258,4 @@ function ascii(bytes: Uint8Array, at: number, length: number): string {
 
 function hex(byte: number): string {
   return byte.toString(16).toUpperCase().padStart(2, "0");
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 of `bytes[start, end)`, as PNG chunks use it. */
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

@@ -18,3 +18,4 @@ export * from "./localize.ts";
 export * from "./official_frame.ts";
 export * from "./image_header.ts";
 export * from "./pck.ts";
+export * from "./crc32.ts";

@@ -20,6 +20,8 @@
  * @module
  */
 
+import { crc32 } from "../core/crc32.ts";
+
 import { decode as decodePng } from "fast-png";
 import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import type { MozJPEGModule } from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
@@ -554,23 +556,6 @@ function samplesToRgb(
     }
   }
   return out;
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 of `bytes[start, end)`, as PNG chunks use it. */
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // ---------------------------------------------------------------- orientation
