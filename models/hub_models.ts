@@ -1,4 +1,30 @@
 // This module is browser compatible.
+/** DINOv3 exports: ImageNet normalization, patch 16, the survey's 960 px at most. */
+const DINOV3: Shared = {
+  input: "pixel_values",
+  output: "last_hidden_state",
+  layout: "tokens",
+  patch_size: 16,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  default_resolution: 448,
+  resolutions: { min: 112, max: 960 },
+  license: "DINOv3 License (Meta); check its terms before use",
+};
+
+/** CLIP vision towers: OpenAI normalization, fixed 224 px input. */
+const CLIP: Shared = {
+  input: "pixel_values",
+  output: "last_hidden_state",
+  layout: "tokens",
+  patch_size: 14,
+  mean: [0.48145466, 0.4578275, 0.40821073],
+  std: [0.26862954, 0.26130258, 0.27577711],
+  default_resolution: 224,
+  resolutions: { min: 224, max: 224 },
+  license: "MIT (OpenAI CLIP)",
+};
+
 /**
  * Built-in descriptors of the public DINOv2 ONNX exports on the Hugging Face
  * Hub, as data. Each is downloaded on first use by `loadModelFile`.
@@ -251,6 +277,42 @@ export const HUB_MODELS = Object.freeze(
       prefix_tokens: 1,
       feature_dim: 1024,
       ...DINOV2_LARGE,
+    },
+    // DINOv3 ViTs: patch 16, CLS + 4 register tokens, RoPE (any multiple of 16 works).
+    "dinov3-vits16": {
+      id: "dinov3-vits16",
+      description: "DINOv3 ViT-S/16 (onnx-community export, fp32)",
+      url: "hf://onnx-community/dinov3-vits16-pretrain-lvd1689m-ONNX/onnx/model.onnx",
+      prefix_tokens: 5,
+      feature_dim: 384,
+      ...DINOV3,
+    },
+    "dinov3-vitb16": {
+      id: "dinov3-vitb16",
+      description: "DINOv3 ViT-B/16 (onnx-community export, fp32)",
+      url: "hf://onnx-community/dinov3-vitb16-pretrain-lvd1689m-ONNX/onnx/model.onnx",
+      prefix_tokens: 5,
+      feature_dim: 768,
+      ...DINOV3,
+    },
+    // CLIP vision towers expose their patch tokens in last_hidden_state; their
+    // position embeddings are fixed, so only 224 px is accepted.
+    "clip-vit-b16": {
+      id: "clip-vit-b16",
+      description: "CLIP ViT-B/16 vision tower (Xenova export, fp32); 224 px only",
+      url: "hf://Xenova/clip-vit-base-patch16/onnx/vision_model.onnx",
+      prefix_tokens: 1,
+      feature_dim: 768,
+      ...CLIP,
+      patch_size: 16,
+    },
+    "clip-vit-l14": {
+      id: "clip-vit-l14",
+      description: "CLIP ViT-L/14 vision tower (Xenova export, fp32); 224 px only",
+      url: "hf://Xenova/clip-vit-large-patch14/onnx/vision_model.onnx",
+      prefix_tokens: 1,
+      feature_dim: 1024,
+      ...CLIP,
     },
   } satisfies Record<string, ModelDescriptor>,
 );
