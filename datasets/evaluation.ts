@@ -23,7 +23,7 @@ import { PckAccumulator, type PckComparison, type PckSummary } from "../core/pck
 import type { PckSums } from "../core/pck.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
 import type { DatasetPair, DatasetSlice } from "./types.ts";
-import { insideRoot, readBytes } from "./_files.ts";
+import { openDataSource } from "./data_source.ts";
 
 /** A scoring frame: the survey's stretched square, or original pixels. */
 export type ScoringFrame = "official" | "original";
@@ -62,10 +62,26 @@ export interface PairPrediction {
   pred: [number, number][];
 }
 
+/** SPair-71k's difficulty flags, each scored per level. */
+export const DIFFICULTY_FLAGS = [
+  "viewpoint_variation",
+  "scale_variation",
+  "truncation",
+  "occlusion",
+] as const;
+
+/** One of {@linkcode DIFFICULTY_FLAGS}. */
+export type DifficultyFlag = typeof DIFFICULTY_FLAGS[number];
+
 /** The result of {@linkcode evaluatePairs}. */
 export interface EvaluationOutcome {
   frames: Partial<Record<ScoringFrame, PckSummary>>;
   sums: Partial<Record<ScoringFrame, PckSums>>;
+  /**
+   * Per SPair difficulty flag, the raw sums with the flag's level (`"0"`,
+   * `"1"`...) in place of the category; absent when no pair has flags.
+   */
+  difficulty?: Partial<Record<ScoringFrame, Partial<Record<DifficultyFlag, PckSums>>>>;
   predictions?: PairPrediction[];
   counters: {
     pairs: number;
@@ -114,6 +130,19 @@ export async function evaluatePairs(
       new PckAccumulator({ alphas: options.alphas, comparison: options.comparison }),
     );
   }
+  const byDifficulty = new Map<ScoringFrame, Map<DifficultyFlag, PckAccumulator>>();
+  const hasDifficulty = pairs.some((p) => p.difficulty);
+  if (hasDifficulty) {
+    for (const f of options.frames) {
+      byDifficulty.set(
+        f,
+        new Map(DIFFICULTY_FLAGS.map((flag) => [
+          flag,
+          new PckAccumulator({ alphas: options.alphas, comparison: options.comparison }),
+        ])),
+      );
+    }
+  }
   const remaining = new Map<string, number>();
   for (const p of pairs) {
     remaining.set(p.source, (remaining.get(p.source) ?? 0) + 1);
@@ -132,7 +161,7 @@ export async function evaluatePairs(
     if (!p) {
       p = (async () => {
         const t0 = performance.now();
-        const bytes = await readBytes(insideRoot(slice.root, path, "the pair list"), "image");
+        const bytes = await openDataSource(slice.root).readBytes(path, "image");
         timings.read += performance.now() - t0;
         const t1 = performance.now();
         const f = await runWithRetry(() =>
@@ -161,10 +190,11 @@ export async function evaluatePairs(
   const scorePair = (index: number, pair: DatasetPair, pred: Float32Array) => {
     const n = pair.source_kps.length / 2;
     for (const [frame, acc] of accumulators) {
+      let input;
       if (frame === "original") {
-        acc.add(pair.category, { pred, truth: pair.target_kps, thresholdBase: pair.threshold });
+        input = { pred, truth: pair.target_kps, thresholdBase: pair.threshold };
       } else if (pair.target_size === null || n === 0) {
-        acc.add(pair.category, { pred, truth: pair.target_kps, thresholdBase: null });
+        input = { pred, truth: pair.target_kps, thresholdBase: null };
       } else {
         const o = toOfficialFrame({
           pred,
@@ -174,7 +204,13 @@ export async function evaluatePairs(
           thresholdBase: pair.threshold_base,
           bbox: pair.target_bbox,
         });
-        acc.add(pair.category, { pred: o.pred, truth: o.truth, thresholdBase: o.threshold });
+        input = { pred: o.pred, truth: o.truth, thresholdBase: o.threshold };
+      }
+      acc.add(pair.category, input);
+      if (pair.difficulty) {
+        for (const [flag, flagAcc] of byDifficulty.get(frame)!) {
+          flagAcc.add(String(pair.difficulty[flag]), input);
+        }
       }
     }
     if (options.returnPredictions) {
@@ -243,9 +279,17 @@ export async function evaluatePairs(
     frames[frame] = acc.summary();
     sums[frame] = acc.toJSON();
   }
+  let difficulty: EvaluationOutcome["difficulty"];
+  if (hasDifficulty) {
+    difficulty = {};
+    for (const [frame, flags] of byDifficulty) {
+      difficulty[frame] = Object.fromEntries([...flags].map(([flag, acc]) => [flag, acc.toJSON()]));
+    }
+  }
   return {
     frames,
     sums,
+    ...(difficulty ? { difficulty } : {}),
     predictions: options.returnPredictions ? predictions : undefined,
     counters: {
       pairs: pairs.length,

@@ -13,7 +13,8 @@
  * @module
  */
 
-import type { EvaluationOutcome, ScoringFrame } from "./evaluation.ts";
+import type { DifficultyFlag, EvaluationOutcome, ScoringFrame } from "./evaluation.ts";
+import { PckAccumulator } from "../core/pck.ts";
 import type { DatasetSlice } from "./types.ts";
 import type { LocalizerOptions } from "../core/localize.ts";
 import type { PckSummary, PckSums } from "../core/pck.ts";
@@ -39,8 +40,18 @@ export interface ReportContext {
   frames: ScoringFrame[];
 }
 
+/** PCK of one difficulty level: over all pairs of that level. */
+export interface LevelReport {
+  pairs: number;
+  points: number;
+  per_image: Record<string, number | null>;
+  per_point: Record<string, number | null>;
+}
+
 /** PCK of one frame as reported. */
 export interface FrameReport {
+  /** SPair-71k only: per difficulty flag, per level (`"0"`, `"1"`...). */
+  difficulty?: Partial<Record<DifficultyFlag, Record<string, LevelReport>>>;
   per_image: PckSummary["per_image"];
   per_point: PckSummary["per_point"];
   pairs: number;
@@ -73,13 +84,26 @@ export interface EvaluationReport {
   pck?: FrameReport;
   frames: Partial<Record<ScoringFrame, FrameReport>>;
   sums: Partial<Record<ScoringFrame, PckSums>>;
+  /** Raw sums of the difficulty tables, for exact merging. */
+  difficulty_sums?: EvaluationOutcome["difficulty"];
   counters: EvaluationOutcome["counters"];
   timings_ms: EvaluationOutcome["timings_ms"];
   predictions?: EvaluationOutcome["predictions"];
 }
 
-function frameReport(s: PckSummary): FrameReport {
+/**
+ * Turns PCK sums into one frame's report block.
+ *
+ * @param s The frame's summary.
+ * @param difficulty The frame's difficulty sums, if any.
+ * @returns The block.
+ */
+export function frameReport(
+  s: PckSummary,
+  difficulty?: Partial<Record<DifficultyFlag, PckSums>>,
+): FrameReport {
   return {
+    ...(difficulty ? { difficulty: difficultyTables(difficulty) } : {}),
     per_image: s.per_image,
     per_point: s.per_point,
     pairs: s.pairs,
@@ -103,7 +127,9 @@ export function evaluationReport(
 ): EvaluationReport {
   const { slice, request } = context;
   const frames: EvaluationReport["frames"] = {};
-  for (const f of context.frames) frames[f] = frameReport(outcome.frames[f]!);
+  for (const f of context.frames) {
+    frames[f] = frameReport(outcome.frames[f]!, outcome.difficulty?.[f]);
+  }
   const first = outcome.frames[context.frames[0]]!;
   const selection: Record<string, unknown> = {};
   for (const k of ["categories", "pair_ids", "offset", "limit", "shards", "shard"] as const) {
@@ -131,8 +157,29 @@ export function evaluationReport(
     ...(context.frames.length === 1 ? { pck: frames[context.frames[0]] } : {}),
     frames,
     sums: outcome.sums,
+    ...(outcome.difficulty ? { difficulty_sums: outcome.difficulty } : {}),
     counters: outcome.counters,
     timings_ms: outcome.timings_ms,
     ...(outcome.predictions ? { predictions: outcome.predictions } : {}),
   };
+}
+
+function difficultyTables(
+  sums: Partial<Record<DifficultyFlag, PckSums>>,
+): Partial<Record<DifficultyFlag, Record<string, LevelReport>>> {
+  const out: Partial<Record<DifficultyFlag, Record<string, LevelReport>>> = {};
+  for (const [flag, s] of Object.entries(sums) as [DifficultyFlag, PckSums][]) {
+    const summary = PckAccumulator.fromJSON(s).summary();
+    const levels: Record<string, LevelReport> = {};
+    for (const [level, counts] of Object.entries(summary.category_counts)) {
+      levels[level] = {
+        pairs: counts.pairs,
+        points: counts.points,
+        per_image: summary.per_image.categories[level],
+        per_point: summary.per_point.categories[level],
+      };
+    }
+    out[flag] = levels;
+  }
+  return out;
 }

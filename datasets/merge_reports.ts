@@ -14,7 +14,9 @@
 
 import { PckAccumulator } from "../core/pck.ts";
 import type { ScoringFrame } from "./evaluation.ts";
-import type { EvaluationReport, FrameReport } from "./evaluation_report.ts";
+import type { DifficultyFlag } from "./evaluation.ts";
+import { type EvaluationReport, frameReport } from "./evaluation_report.ts";
+import type { PckSums } from "../core/pck.ts";
 
 /** Fields that must agree for reports to merge. */
 const PROTOCOL_FIELDS = [
@@ -57,21 +59,26 @@ export function mergeReports(reports: readonly EvaluationReport[]): EvaluationRe
   }
   const frames: EvaluationReport["frames"] = {};
   const sums: EvaluationReport["sums"] = {};
+  const withDifficulty = reports.some((r) => r.difficulty_sums);
+  const difficultySums: NonNullable<EvaluationReport["difficulty_sums"]> = {};
   for (const frame of Object.keys(first.sums) as ScoringFrame[]) {
     const acc = PckAccumulator.fromJSON(first.sums[frame]!);
     for (const r of reports.slice(1)) acc.merge(r.sums[frame]!);
-    const s = acc.summary();
-    const report: FrameReport = {
-      per_image: s.per_image,
-      per_point: s.per_point,
-      pairs: s.pairs,
-      points: s.points,
-      skipped_pairs: s.skipped_pairs,
-      skipped: s.skipped,
-      category_counts: s.category_counts,
-    };
-    frames[frame] = report;
     sums[frame] = acc.toJSON();
+    let difficulty: Partial<Record<DifficultyFlag, PckSums>> | undefined;
+    if (withDifficulty) {
+      difficulty = {};
+      for (const r of reports) {
+        for (const [flag, s] of Object.entries(r.difficulty_sums?.[frame] ?? {})) {
+          const f = flag as DifficultyFlag;
+          difficulty[f] = difficulty[f]
+            ? PckAccumulator.fromJSON(difficulty[f]!).merge(s).toJSON()
+            : s;
+        }
+      }
+      difficultySums[frame] = difficulty;
+    }
+    frames[frame] = frameReport(acc.summary(), difficulty);
   }
   const frameNames = Object.keys(frames) as ScoringFrame[];
   const head = frames[frameNames[0]]!;
@@ -79,7 +86,7 @@ export function mergeReports(reports: readonly EvaluationReport[]): EvaluationRe
   const predictions = reports.every((r) => r.predictions)
     ? reports.flatMap((r) => r.predictions!)
     : undefined;
-  const { pck: _pck, predictions: _p, ...rest } = first;
+  const { pck: _pck, predictions: _p, difficulty_sums: _d, ...rest } = first;
   return {
     ...rest,
     selection: { merged_from: reports.map((r) => r.selection) },
@@ -88,6 +95,7 @@ export function mergeReports(reports: readonly EvaluationReport[]): EvaluationRe
     ...(frameNames.length === 1 ? { pck: head } : {}),
     frames,
     sums,
+    ...(withDifficulty ? { difficulty_sums: difficultySums } : {}),
     counters: {
       pairs: add((r) => r.counters.pairs),
       distinct_images: add((r) => r.counters.distinct_images),
