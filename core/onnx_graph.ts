@@ -52,20 +52,43 @@ export interface TensorInit {
   values: ArrayLike<number>;
 }
 
+// Chunks of bytes, concatenated once: large float tensors are copied a few
+// times at most, never pushed byte by byte.
 class Writer {
-  #chunks: number[] = [];
+  #chunks: Uint8Array[] = [];
+  #small: number[] = [];
+  #length = 0;
+
+  #flush(): void {
+    if (this.#small.length) {
+      this.#chunks.push(Uint8Array.from(this.#small));
+      this.#small = [];
+    }
+  }
 
   bytes(): Uint8Array {
-    return new Uint8Array(this.#chunks);
+    this.#flush();
+    const out = new Uint8Array(this.#length);
+    let offset = 0;
+    for (const c of this.#chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+
+  #byte(b: number): void {
+    this.#small.push(b);
+    this.#length++;
   }
 
   varint(value: number | bigint): void {
     let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
-      this.#chunks.push(Number(v & 0x7fn) | 0x80);
+      this.#byte(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    this.#chunks.push(Number(v));
+    this.#byte(Number(v));
   }
 
   tag(field: number, wire: number): void {
@@ -80,7 +103,9 @@ class Writer {
   raw(field: number, data: Uint8Array): void {
     this.tag(field, 2);
     this.varint(data.length);
-    for (let i = 0; i < data.length; i++) this.#chunks.push(data[i]);
+    this.#flush();
+    this.#chunks.push(data);
+    this.#length += data.length;
   }
 
   string(field: number, value: string): void {
@@ -97,7 +122,7 @@ class Writer {
     this.tag(field, 5);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, value, true);
-    for (const x of b) this.#chunks.push(x);
+    for (const x of b) this.#byte(x);
   }
 
   packedFloats(field: number, values: ArrayLike<number>): void {

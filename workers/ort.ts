@@ -80,7 +80,10 @@ export async function createWebSession(
   if (backend === "webgpu") {
     webgpu ??= import("onnxruntime-web/webgpu").then((m) => {
       m.env.wasm.wasmPaths = ort.env.wasm.wasmPaths;
-      m.env.wasm.numThreads = threads;
+      // The browser build fetches a threaded loader into a blob: URL, which Deno
+      // refuses to import; the GPU does the work, so one thread loses nothing.
+      m.env.wasm.numThreads = 1;
+      m.env.logLevel = "error";
       return m as unknown as OrtModule;
     });
     runtime = await webgpu;
