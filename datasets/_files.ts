@@ -1,7 +1,8 @@
 /**
- * File access inside a dataset root: paths that come from dataset files are
- * checked before use, and I/O failures become {@linkcode DatasetError}s that
- * name the file. Private to the readers.
+ * Local file access inside a dataset root: paths that come from dataset
+ * files are checked before use, and I/O failures become `DatasetError`s that
+ * name the file. Private to the readers, which go through a `DataSource`
+ * (`data_source.ts`); the local one is built on these.
  *
  * @module
  */
@@ -10,25 +11,27 @@ import { isAbsolute, join } from "node:path";
 import { DatasetMalformedError, DatasetNotFoundError, DatasetUnsafePathError } from "./errors.ts";
 
 /**
- * Joins a relative path taken from a dataset file to the dataset root,
- * refusing any path that could leave the root.
+ * Checks a relative path taken from a dataset file and splits it into its
+ * segments (`/` or `\\` separators; empty and `.` segments dropped).
  *
- * @param root The dataset root.
- * @param rel The path as the file writes it (`/` or `\` separators).
+ * @param rel The path as the file writes it.
  * @param from The file the path comes from, for the error message.
- * @returns `rel` joined to `root`.
+ * @returns The segments, at least one.
  * @throws {DatasetUnsafePathError} When `rel` is empty, absolute, has a drive
  * letter, a NUL byte or a `..` segment.
  */
-export function insideRoot(root: string, rel: string, from: string): string {
+export function safeSegments(rel: string, from: string): string[] {
+  const segments = rel.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
   const problem = rel === ""
     ? "it is empty"
     : rel.includes("\0")
     ? "it contains a NUL byte"
     : isAbsolute(rel) || /^[\\/]/.test(rel) || /^[A-Za-z]:/.test(rel)
     ? "it is absolute"
-    : rel.split(/[\\/]/).includes("..")
+    : segments.includes("..")
     ? "it contains a `..` segment"
+    : segments.length === 0
+    ? "it names the root itself"
     : null;
   if (problem !== null) {
     throw new DatasetUnsafePathError(
@@ -36,7 +39,21 @@ export function insideRoot(root: string, rel: string, from: string): string {
       { path: from },
     );
   }
-  return join(root, ...rel.split(/[\\/]/));
+  return segments;
+}
+
+/**
+ * Joins a relative path taken from a dataset file to the dataset root,
+ * refusing any path that could leave the root.
+ *
+ * @param root The dataset root.
+ * @param rel The path as the file writes it (`/` or `\\` separators).
+ * @param from The file the path comes from, for the error message.
+ * @returns `rel` joined to `root`.
+ * @throws {DatasetUnsafePathError} As {@linkcode safeSegments} does.
+ */
+export function insideRoot(root: string, rel: string, from: string): string {
+  return join(root, ...safeSegments(rel, from));
 }
 
 /**
@@ -57,45 +74,6 @@ export async function readBytes(path: string, what: string): Promise<Uint8Array>
     }
     throw new DatasetMalformedError(
       `Cannot read ${what} ${path}: ${(cause as Error).message}`,
-      { path, cause },
-    );
-  }
-}
-
-/**
- * Reads a whole file as UTF-8 text.
- *
- * @param path The file.
- * @param what What the file is, for the error message.
- * @returns The text.
- * @throws {DatasetNotFoundError} When the file does not exist.
- * @throws {DatasetMalformedError} When it cannot be read or is not UTF-8.
- */
-export async function readText(path: string, what: string): Promise<string> {
-  const bytes = await readBytes(path, what);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (cause) {
-    throw new DatasetMalformedError(`Cannot read ${what} ${path}: not UTF-8 text`, { path, cause });
-  }
-}
-
-/**
- * Reads and parses a JSON file.
- *
- * @param path The file.
- * @param what What the file is, for the error message.
- * @returns The parsed value (unchecked).
- * @throws {DatasetNotFoundError} When the file does not exist.
- * @throws {DatasetMalformedError} When it is not valid JSON.
- */
-export async function readJson(path: string, what: string): Promise<unknown> {
-  const text = await readText(path, what);
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new DatasetMalformedError(
-      `Cannot read ${what} ${path}: invalid JSON: ${(cause as Error).message}`,
       { path, cause },
     );
   }

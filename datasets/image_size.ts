@@ -17,8 +17,8 @@
  */
 
 import { readImageHeader } from "../core/image_header.ts";
-import { DatasetMalformedError } from "./errors.ts";
-import { insideRoot } from "./_files.ts";
+import { DatasetError, DatasetMalformedError } from "./errors.ts";
+import { type DataSource, openDataSource } from "./data_source.ts";
 import type { ImageSize } from "./types.ts";
 
 /** Bytes read first; enough for any PNG and most JPEG headers. */
@@ -45,49 +45,60 @@ const FIRST_READ = 4096;
  * ```
  */
 export async function readImageSize(path: string): Promise<ImageSize | null> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch (cause) {
-    if (cause instanceof Deno.errors.NotFound) return null;
-    throw new DatasetMalformedError(`Cannot read image ${path}: ${(cause as Error).message}`, {
-      path,
-      cause,
-    });
-  }
-  try {
-    let bytes = new Uint8Array(0);
-    let want = FIRST_READ;
-    let ended = false;
-    while (true) {
-      while (!ended && bytes.length < want) {
-        const chunk = new Uint8Array(want - bytes.length);
-        const n = await file.read(chunk);
-        if (n === null) {
-          ended = true;
-        } else {
-          const grown = new Uint8Array(bytes.length + n);
-          grown.set(bytes);
-          grown.set(chunk.subarray(0, n), bytes.length);
-          bytes = grown;
-        }
+  return await sizeFromHeads(path, async (length) => {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path);
+    } catch (cause) {
+      if (cause instanceof Deno.errors.NotFound) return null;
+      throw cause;
+    }
+    try {
+      const bytes = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const n = await file.read(bytes.subarray(filled));
+        if (n === null) break;
+        filled += n;
       }
+      return bytes.subarray(0, filled);
+    } finally {
+      file.close();
+    }
+  });
+}
+
+/**
+ * Parses an image header from ever longer prefixes of the file until it
+ * parses or the file ends.
+ *
+ * @param where The file's path or URL, for the error message.
+ * @param head Reads the first `length` bytes (fewer at the end), or `null`
+ * when the file does not exist.
+ * @returns The size, or `null` when the file does not exist.
+ */
+async function sizeFromHeads(
+  where: string,
+  head: (length: number) => Promise<Uint8Array | null>,
+): Promise<ImageSize | null> {
+  try {
+    for (let want = FIRST_READ;; want *= 2) {
+      const bytes = await head(want);
+      if (bytes === null) return null;
       try {
         const { width, height } = readImageHeader(bytes);
         return { width, height };
       } catch (cause) {
         // A header cut by the read size parses once more bytes are in.
-        if (!(cause instanceof SyntaxError) || ended) throw cause;
-        want *= 2;
+        if (!(cause instanceof SyntaxError) || bytes.length < want) throw cause;
       }
     }
   } catch (cause) {
-    throw new DatasetMalformedError(`Cannot read image ${path}: ${(cause as Error).message}`, {
-      path,
+    if (cause instanceof DatasetError) throw cause;
+    throw new DatasetMalformedError(`Cannot read image ${where}: ${(cause as Error).message}`, {
+      path: where,
       cause,
     });
-  } finally {
-    file.close();
   }
 }
 
@@ -107,18 +118,19 @@ export async function readImageSize(path: string): Promise<ImageSize | null> {
  * ```
  */
 export class ImageSizes {
-  #root: string;
+  #source: DataSource;
   #from: string;
   #cache = new Map<string, Promise<ImageSize | null>>();
 
   /**
    * Creates an empty cache.
    *
-   * @param root The dataset root.
+   * @param root The dataset root, or its open data source (a URL root reads
+   * each header with a `Range` request).
    * @param from The file the image paths come from, for error messages.
    */
-  constructor(root: string, from: string) {
-    this.#root = root;
+  constructor(root: string | DataSource, from: string) {
+    this.#source = openDataSource(root);
     this.#from = from;
   }
 
@@ -126,21 +138,22 @@ export class ImageSizes {
    * The size of an image, read on first use.
    *
    * @param rel The image path relative to the root.
-   * @returns Its size, or `null` when it is not on disk.
+   * @returns Its size, or `null` when it is not there.
    * @throws {DatasetUnsafePathError} When `rel` would leave the root.
    * @throws {DatasetMalformedError} As {@linkcode readImageSize} does.
    */
   get(rel: string): Promise<ImageSize | null> {
     let size = this.#cache.get(rel);
     if (size === undefined) {
-      size = readImageSize(insideRoot(this.#root, rel, this.#from));
+      const where = this.#source.locate(rel, this.#from);
+      size = sizeFromHeads(where, (length) => this.#source.readHead(rel, length));
       this.#cache.set(rel, size);
     }
     return size;
   }
 
   /**
-   * How many of the images asked for are not on disk.
+   * How many of the images asked for are not there.
    *
    * @returns The count.
    */

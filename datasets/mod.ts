@@ -1,7 +1,8 @@
 /**
  * Benchmark dataset readers (SPair-71k, PF-PASCAL, PF-WILLOW, AP-10K), each
  * returning a {@linkcode DatasetSlice} of {@linkcode DatasetPair}s, plus the
- * MAT-file reader and the dataset roots.
+ * MAT-file reader, the dataset roots and the data sources (local folders
+ * or `https://` base URLs) every reader reads through.
  *
  * @example Usage
  * ```ts
@@ -19,6 +20,7 @@
 export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./roots.ts";
+export * from "./data_source.ts";
 export * from "./mat_file.ts";
 export * from "./image_size.ts";
 export * from "./pf_willow.ts";

@@ -22,9 +22,9 @@
  * @module
  */
 
-import { join } from "node:path";
 import { DatasetMalformedError, DatasetNotFoundError } from "./errors.ts";
-import { insideRoot, isFile, listDir, readBytes, readText } from "./_files.ts";
+import { type DataSource, openDataSource } from "./data_source.ts";
+import { allInOrder } from "./_all_in_order.ts";
 import { parseCsv } from "./_csv.ts";
 import {
   checkKeypointConvention,
@@ -105,8 +105,9 @@ function classAndStem(rel: string): { category: string; stem: string } {
 }
 
 /** Reads `pts_coord` of one `.mat` file as interleaved x, y. */
-async function readPoints(path: string): Promise<Float64Array> {
-  const bytes = await readBytes(path, "PF-WILLOW keypoint file");
+async function readPoints(source: DataSource, rel: string): Promise<Float64Array> {
+  const path = source.locate(rel);
+  const bytes = await source.readBytes(rel, "PF-WILLOW keypoint file");
   let vars;
   try {
     vars = await readMatFile(bytes, { unsupported: "skip" });
@@ -142,34 +143,42 @@ async function readPoints(path: string): Promise<Float64Array> {
 }
 
 /** Lists the images of every class folder from the `.mat` files. */
-async function readMatImages(root: string): Promise<Map<string, Image[]>> {
-  const dir = join(root, PF_WILLOW_IMAGE_DIR);
+async function readMatImages(source: DataSource): Promise<Map<string, Image[]>> {
+  if (source.remote) {
+    const list = PF_WILLOW_PAIR_FILES[0];
+    throw new DatasetNotFoundError(
+      `Cannot read PF-WILLOW pairs from ${source.root}: a root given as a URL cannot list the class folders of ${PF_WILLOW_IMAGE_DIR}/, so it needs a pair list: add ${list} (image A, image B, then 10 x and 10 y of A, then 10 x and 10 y of B; ${
+        PF_WILLOW_PAIR_FILES.slice(1).join(", ")
+      } also works)`,
+      { path: source.locate(list) },
+    );
+  }
   const classes = new Map<string, Image[]>();
-  for (const entry of await listDir(dir, "PF-WILLOW image folder")) {
+  for (const entry of await source.listDir(PF_WILLOW_IMAGE_DIR, "PF-WILLOW image folder")) {
     if (!entry.isDirectory) continue;
-    const images: Image[] = [];
-    for (const file of await listDir(join(dir, entry.name), "PF-WILLOW class folder")) {
-      if (!file.isFile || !file.name.endsWith(".mat")) continue;
-      const stem = file.name.slice(0, -4);
-      images.push({
-        rel: `${PF_WILLOW_IMAGE_DIR}/${entry.name}/${stem}.png`,
-        xy: await readPoints(join(dir, entry.name, file.name)),
-      });
-    }
-    classes.set(entry.name, images);
+    const dir = `${PF_WILLOW_IMAGE_DIR}/${entry.name}`;
+    const files = (await source.listDir(dir, "PF-WILLOW class folder"))
+      .filter((file) => file.isFile && file.name.endsWith(".mat"));
+    classes.set(
+      entry.name,
+      await allInOrder(files, async (file) => ({
+        rel: `${dir}/${file.name.slice(0, -4)}.png`,
+        xy: await readPoints(source, `${dir}/${file.name}`),
+      })),
+    );
   }
   return classes;
 }
 
 /** Reads the rows of a 42-column pair list. */
 async function readCsvPairs(
-  root: string,
+  source: DataSource,
   file: string,
 ): Promise<{ source: Image; target: Image }[]> {
-  const path = join(root, file);
+  const path = source.locate(file);
   let rows: string[][];
   try {
-    rows = parseCsv(await readText(path, "PF-WILLOW pair list"));
+    rows = parseCsv(await source.readText(file, "PF-WILLOW pair list"));
   } catch (cause) {
     if (!(cause instanceof SyntaxError)) throw cause;
     throw new DatasetMalformedError(
@@ -211,8 +220,8 @@ async function readCsvPairs(
       return xy;
     };
     const from = `PF-WILLOW pair list ${path} ${line}`;
-    insideRoot(root, row[0], from);
-    insideRoot(root, row[1], from);
+    source.locate(row[0], from);
+    source.locate(row[1], from);
     pairs.push({
       source: { rel: row[0].replaceAll("\\", "/"), xy: interleave(0) },
       target: { rel: row[1].replaceAll("\\", "/"), xy: interleave(2 * CSV_POINTS) },
@@ -235,11 +244,16 @@ async function readCsvPairs(
  * keypoints kept, after the keypoint convention. Image sizes come from the
  * PNG headers; an image that is not on disk has size `null`.
  *
- * @param root The dataset root, holding `PF-dataset/` (see `datasetRoot("pfwillow", env)`).
+ * A root given as a URL cannot list folders, so it needs a pair list
+ * (`PF-dataset/test_pairs_pf.csv`); without one the error says so.
+ *
+ * @param root The dataset root holding `PF-dataset/`, a folder or a base URL
+ * (see `datasetRoot("pfwillow", env)`), or its open data source.
  * @param options Keypoint convention, keypoint cap and pair source.
  * @returns The pairs and how they were read.
  * @throws {DatasetNotFoundError} When `PF-dataset/` (without a pair list)
- * or a pair list required by `pairSource: "csv"` is missing.
+ * or a pair list required by `pairSource: "csv"` is missing, or a URL root
+ * has no pair list.
  * @throws {DatasetMalformedError} When a pair list or `.mat` file cannot be
  * parsed or has the wrong shape, an image header is malformed, two rows
  * give the same pair, or a pair's images have different keypoint counts.
@@ -259,9 +273,10 @@ async function readCsvPairs(
  * ```
  */
 export async function readPfWillow(
-  root: string,
+  root: string | DataSource,
   options: ReadPfWillowOptions = {},
 ): Promise<PfWillowSlice> {
+  const source = openDataSource(root);
   const keypoints = options.keypoints ?? "raw";
   const maxKeypoints = options.maxKeypoints ?? DEFAULT_MAX_KEYPOINTS;
   const pairSource = options.pairSource ?? "auto";
@@ -275,26 +290,26 @@ export async function readPfWillow(
   let pairFile: string | null = null;
   if (pairSource !== "mat") {
     for (const candidate of PF_WILLOW_PAIR_FILES) {
-      if (await isFile(join(root, candidate))) {
+      if (await source.isFile(candidate)) {
         pairFile = candidate;
         break;
       }
     }
     if (pairFile === null && pairSource === "csv") {
       throw new DatasetNotFoundError(
-        `Cannot read PF-WILLOW pair list under ${root}: none of ${
+        `Cannot read PF-WILLOW pair list under ${source.root}: none of ${
           PF_WILLOW_PAIR_FILES.join(", ")
         } exists`,
-        { path: join(root, PF_WILLOW_PAIR_FILES[0]) },
+        { path: source.locate(PF_WILLOW_PAIR_FILES[0]) },
       );
     }
   }
 
   const raw: { source: Image; target: Image }[] = [];
   if (pairFile !== null) {
-    raw.push(...await readCsvPairs(root, pairFile));
+    raw.push(...await readCsvPairs(source, pairFile));
   } else {
-    for (const images of (await readMatImages(root)).values()) {
+    for (const images of (await readMatImages(source)).values()) {
       for (const source of images) {
         for (const target of images) {
           if (source !== target) raw.push({ source, target });
@@ -303,50 +318,52 @@ export async function readPfWillow(
     }
   }
 
-  const sizes = new ImageSizes(root, pairFile === null ? "PF-WILLOW" : join(root, pairFile));
+  const listedIn = source.locate(pairFile ?? PF_WILLOW_IMAGE_DIR);
   const seen = new Set<string>();
   const pairs: DatasetPair[] = [];
-  for (const { source, target } of raw) {
-    const a = classAndStem(source.rel);
-    const b = classAndStem(target.rel);
-    const pairId = `${a.category}/${a.stem}-${b.stem}`;
+  for (const { source: a, target: b } of raw) {
+    const from = classAndStem(a.rel);
+    const to = classAndStem(b.rel);
+    const pairId = `${from.category}/${from.stem}-${to.stem}`;
     if (seen.has(pairId)) {
-      const path = pairFile === null ? join(root, PF_WILLOW_IMAGE_DIR) : join(root, pairFile);
       throw new DatasetMalformedError(
-        `Cannot read PF-WILLOW pairs ${path}: pair ${pairId} appears twice`,
-        {
-          path,
-        },
+        `Cannot read PF-WILLOW pairs ${listedIn}: pair ${pairId} appears twice`,
+        { path: listedIn },
       );
     }
     seen.add(pairId);
-    if (source.xy.length !== target.xy.length) {
-      const path = pairFile === null ? join(root, source.rel) : join(root, pairFile);
+    if (a.xy.length !== b.xy.length) {
+      const path = source.locate(pairFile ?? a.rel);
       throw new DatasetMalformedError(
-        `Cannot read PF-WILLOW pair ${pairId}: ${source.xy.length / 2} source and ${
-          target.xy.length / 2
+        `Cannot read PF-WILLOW pair ${pairId}: ${a.xy.length / 2} source and ${
+          b.xy.length / 2
         } target keypoints`,
         { path },
       );
     }
-    const targetKps = toKeypoints(target.xy, keypoints, maxKeypoints);
+    const targetKps = toKeypoints(b.xy, keypoints, maxKeypoints);
     pairs.push({
       pair_id: pairId,
-      category: a.category,
-      source: source.rel,
-      target: target.rel,
-      source_kps: toKeypoints(source.xy, keypoints, maxKeypoints),
+      category: from.category,
+      source: a.rel,
+      target: b.rel,
+      source_kps: toKeypoints(a.xy, keypoints, maxKeypoints),
       target_kps: targetKps,
-      source_size: await sizes.get(source.rel),
-      target_size: await sizes.get(target.rel),
+      source_size: null,
+      target_size: null,
       threshold_base: "bbox-kp",
       threshold: keypointBoxSize(targetKps),
     });
   }
+  const sizes = new ImageSizes(source, pairFile === null ? "PF-WILLOW" : listedIn);
+  await allInOrder(pairs, async (pair) => {
+    pair.source_size = await sizes.get(pair.source);
+    pair.target_size = await sizes.get(pair.target);
+  });
 
   return {
     dataset: "pfwillow",
-    root,
+    root: source.root,
     split: "test",
     pair_source: pairFile === null ? "mat" : "csv",
     pair_file: pairFile,

@@ -19,16 +19,20 @@ import { readPfWillow } from "./pf_willow.ts";
 import { readPfPascal } from "./pf_pascal.ts";
 import { readSpair } from "./spair.ts";
 import { readAp10k } from "./ap10k.ts";
-import { isFile } from "./_files.ts";
-import { join } from "node:path";
+import { type DataSource, openDataSource } from "./data_source.ts";
 import { DatasetNotFoundError } from "./errors.ts";
 
-/** Splits each dataset has. */
+/**
+ * Splits each dataset has. AP-10K's `train`, `val` and `test` are its COCO
+ * files, or GeoAware-SC's tree where present (`test` is then its
+ * intra-species test set); `test_cross_species` and `test_cross_family` are
+ * GeoAware-SC's other two test sets.
+ */
 export const DATASET_SPLITS: Readonly<Record<DatasetId, readonly string[]>> = Object.freeze({
   spair: ["trn", "val", "test"],
   pfpascal: ["train", "val", "test"],
   pfwillow: ["test"],
-  ap10k: ["train", "val", "test"],
+  ap10k: ["train", "val", "test", "test_cross_species", "test_cross_family"],
 });
 
 /** Options common to the readers. */
@@ -42,43 +46,32 @@ export interface ReadDatasetOptions {
  * Reads a split of a dataset.
  *
  * @param id Dataset id, as the official code names it.
- * @param root The dataset root.
+ * @param root The dataset root, a folder or a base URL (see `datasetRoot()`),
+ * or its open data source.
  * @param options The split.
  * @returns The split's pairs.
  * @throws {DatasetNotFoundError} When the split does not exist or the files are missing.
  */
 export async function readDataset(
   id: DatasetId,
-  root: string,
+  root: string | DataSource,
   options: ReadDatasetOptions,
 ): Promise<DatasetSlice> {
+  const source = openDataSource(root);
   if (!DATASET_SPLITS[id].includes(options.split)) {
     throw new DatasetNotFoundError(
       `Cannot read ${id} split \`${options.split}\`: splits are ${DATASET_SPLITS[id].join(", ")}`,
-      { path: root },
+      { path: source.root },
     );
   }
   switch (id) {
     case "pfwillow":
-      return await readPfWillow(root, { keypoints: options.keypoints });
+      return await readPfWillow(source, { keypoints: options.keypoints });
     case "pfpascal":
-      return await readPfPascal(root, { split: options.split as "test" });
+      return await readPfPascal(source, { split: options.split as "test" });
     case "spair":
-      return await readSpair(root, { split: options.split as "test" });
-    case "ap10k": {
-      // The official split files, else the `<split>_ap10k.json` naming of smaller exports.
-      const candidates = [
-        `annotations/ap10k-${options.split}-split1.json`,
-        `annotations/${options.split}_ap10k.json`,
-      ];
-      let annotationFile = candidates[0];
-      for (const c of candidates) {
-        if (await isFile(join(root, c))) {
-          annotationFile = c;
-          break;
-        }
-      }
-      return await readAp10k(root, { annotationFile });
-    }
+      return await readSpair(source, { split: options.split as "test" });
+    case "ap10k":
+      return await readAp10k(source, { split: options.split });
   }
 }

@@ -10,12 +10,17 @@
  * assert.equal(datasetRoot("pfwillow", {}), "./data/pf-willow");
  * assert.equal(datasetRoot("spair", { DATA_ROOT: "/d" }), "/d/SPair-71k");
  * assert.equal(datasetRoot("ap10k", { DATA_AP10K: "/x/ap" }), "/x/ap");
+ * assert.equal(
+ *   datasetRoot("spair", { DATA_ROOT: "https://bucket.example.com/data/" }),
+ *   "https://bucket.example.com/data/SPair-71k",
+ * );
  * ```
  *
  * @module
  */
 
 import type { DatasetId } from "./types.ts";
+import { checkRootUrl, isUrlRoot } from "./_root_url.ts";
 
 /** Per dataset: the variable that names its root, and its folder under `DATA_ROOT`. */
 export const DATASET_ROOTS = Object.freeze(
@@ -36,10 +41,17 @@ export const DEFAULT_DATA_ROOT = "./data";
  * not empty, else its folder (`SPair-71k`, `pf-pascal`, `pf-willow`,
  * `ap-10k`) under `DATA_ROOT` (default `./data`). Nothing is read.
  *
+ * Either variable may be a base URL instead of a folder: `https://...` (an
+ * object store serving the same tree), or `http://...` on a loopback host
+ * only (127.0.0.0/8, `::1`, `localhost`). The readers then fetch each file;
+ * see `openDataSource()`.
+ *
  * @param id The dataset.
  * @param env The environment, e.g. `Deno.env.toObject()`.
- * @returns The root folder, as given (relative paths stay relative).
- * @throws {RangeError} When `id` is not a known dataset.
+ * @returns The root folder or base URL, as given (relative paths stay relative).
+ * @throws {RangeError} When `id` is not a known dataset, or the variable
+ * used is a URL that is not allowed: plain `http://` to a host other than
+ * loopback, another scheme, credentials, a query or a fragment.
  *
  * @example Usage
  * ```ts
@@ -48,6 +60,11 @@ export const DEFAULT_DATA_ROOT = "./data";
  *
  * assert.equal(datasetRoot("pfpascal", { DATA_ROOT: "/data/" }), "/data/pf-pascal");
  * assert.equal(datasetRoot("pfwillow", { DATA_PFWILLOW: "", DATA_ROOT: "/d" }), "/d/pf-willow");
+ * assert.equal(
+ *   datasetRoot("pfwillow", { DATA_PFWILLOW: "http://127.0.0.1:8080/pf-willow" }),
+ *   "http://127.0.0.1:8080/pf-willow",
+ * );
+ * assert.throws(() => datasetRoot("pfwillow", { DATA_ROOT: "http://example.com/d" }), RangeError);
  * ```
  */
 export function datasetRoot(id: DatasetId, env: Record<string, string | undefined>): string {
@@ -60,9 +77,13 @@ export function datasetRoot(id: DatasetId, env: Record<string, string | undefine
     );
   }
   const own = env[entry.env];
-  if (own !== undefined && own !== "") return own;
+  if (own !== undefined && own !== "") {
+    if (isUrlRoot(own)) checkRootUrl(own, entry.env);
+    return own;
+  }
   const base = env.DATA_ROOT === undefined || env.DATA_ROOT === ""
     ? DEFAULT_DATA_ROOT
     : env.DATA_ROOT;
+  if (isUrlRoot(base)) checkRootUrl(base, "DATA_ROOT");
   return `${base.replace(/[/\\]+$/, "")}/${entry.folder}`;
 }

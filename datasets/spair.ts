@@ -25,9 +25,9 @@
  * @module
  */
 
-import { join } from "node:path";
 import { DatasetMalformedError } from "./errors.ts";
-import { insideRoot, readJson, readText } from "./_files.ts";
+import { type DataSource, openDataSource } from "./data_source.ts";
+import { allInOrder } from "./_all_in_order.ts";
 import { JsonFields } from "./_json.ts";
 import { boxSize, checkMaxKeypoints, DEFAULT_MAX_KEYPOINTS, toKeypoints } from "./_keypoints.ts";
 import type { Box, DatasetPair, DatasetSlice, ImageSize } from "./types.ts";
@@ -101,15 +101,15 @@ function points(fields: JsonFields, key: string): number[] {
 
 /** Reads one pair annotation. */
 async function readPair(
-  root: string,
+  source: DataSource,
   split: SpairSplit,
   id: string,
   from: string,
   maxKeypoints: number,
 ): Promise<DatasetPair> {
   const rel = `PairAnnotation/${split}/${id}.json`;
-  const path = insideRoot(root, rel, from);
-  const f = new JsonFields(await readJson(path, "SPair-71k pair annotation"), path);
+  const path = source.locate(rel, from);
+  const f = new JsonFields(await source.readJson(rel, "SPair-71k pair annotation"), path);
   const category = f.string("category");
   const colon = id.lastIndexOf(":");
   if (colon < 0 || id.slice(colon + 1) !== category) {
@@ -133,7 +133,7 @@ async function readPair(
   const image = (key: string) => {
     const name = f.string(key);
     const imageRel = `JPEGImages/${category}/${name}`;
-    insideRoot(root, imageRel, path);
+    source.locate(imageRel, path);
     return imageRel;
   };
   return {
@@ -164,10 +164,11 @@ async function readPair(
  * Reads the pairs of one SPair-71k split, in the order of its layout file.
  * Keypoints are used as stored (integer pixels, as DHPF, CATs and
  * GeoAware-SC do); image sizes come from the pair annotations, so images
- * need not be on disk.
+ * need not be on disk. Pair annotations are read concurrently (the data
+ * source bounds the reads in flight).
  *
- * @param root The folder holding `Layout/`, `PairAnnotation/` and `JPEGImages/`
- * (see `datasetRoot("spair", env)`).
+ * @param root The folder or base URL holding `Layout/`, `PairAnnotation/`
+ * and `JPEGImages/` (see `datasetRoot("spair", env)`), or its open data source.
  * @param options Split, layout and keypoint cap.
  * @returns The pairs and how they were read.
  * @throws {DatasetNotFoundError} When the layout file or a pair annotation is missing.
@@ -194,7 +195,11 @@ async function readPair(
  * });
  * ```
  */
-export async function readSpair(root: string, options: ReadSpairOptions = {}): Promise<SpairSlice> {
+export async function readSpair(
+  root: string | DataSource,
+  options: ReadSpairOptions = {},
+): Promise<SpairSlice> {
+  const source = openDataSource(root);
   const split = options.split ?? "test";
   const layout = options.layout ?? "large";
   const maxKeypoints = options.maxKeypoints ?? DEFAULT_MAX_KEYPOINTS;
@@ -206,10 +211,10 @@ export async function readSpair(root: string, options: ReadSpairOptions = {}): P
     throw new RangeError(`Cannot read SPair-71k: layout must be large or small, got "${layout}"`);
   }
   const layoutFile = `Layout/${layout}/${split}.txt`;
-  const layoutPath = join(root, layoutFile);
-  const lines = (await readText(layoutPath, "SPair-71k layout")).split(/\r?\n/);
+  const layoutPath = source.locate(layoutFile);
+  const lines = (await source.readText(layoutFile, "SPair-71k layout")).split(/\r?\n/);
   const seen = new Set<string>();
-  const pairs: DatasetPair[] = [];
+  const listed: { id: string; line: number }[] = [];
   for (const [i, line] of lines.entries()) {
     const id = line.trim();
     if (id === "") continue;
@@ -220,11 +225,15 @@ export async function readSpair(root: string, options: ReadSpairOptions = {}): P
       );
     }
     seen.add(id);
-    pairs.push(await readPair(root, split, id, `${layoutPath} line ${i + 1}`, maxKeypoints));
+    listed.push({ id, line: i + 1 });
   }
+  const pairs = await allInOrder(
+    listed,
+    ({ id, line }) => readPair(source, split, id, `${layoutPath} line ${line}`, maxKeypoints),
+  );
   return {
     dataset: "spair",
-    root,
+    root: source.root,
     split,
     pair_source: "layout",
     pair_file: layoutFile,

@@ -117,11 +117,11 @@ export interface DatasetPair {
 export interface DatasetSlice {
   /** Which dataset. */
   dataset: DatasetId;
-  /** The root folder read. */
+  /** The root read: a folder, or a base URL (see `openDataSource()`). */
   root: string;
   /** The split (e.g. `test`). */
   split: string;
-  /** Where the pair list came from (e.g. `csv`, `mat`, `layout`, `coco`). */
+  /** Where the pair list came from (e.g. `csv`, `mat`, `layout`, `coco`, `tree`). */
   pair_source: string;
   /** The file the pairs were listed in, relative to the root; `null` when none. */
   pair_file: string | null;

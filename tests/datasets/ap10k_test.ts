@@ -7,7 +7,9 @@ import {
   DatasetNotFoundError,
   DatasetUnsafePathError,
 } from "../../datasets/errors.ts";
+import { readDataset } from "../../datasets/read_dataset.ts";
 import { AP10K_ROOT, writeStep } from "./_data.ts";
+import { imageJson, TREE_PAIRS, writeAp10kTree } from "./_ap10k_tree.ts";
 
 const SAMPLE = "annotations/test_ap10k.json";
 
@@ -65,12 +67,23 @@ Deno.test("readAp10k() reads the shared sample: two species, no pair", async () 
   assert.deepEqual(slice.pairs, []);
 });
 
-Deno.test("readAp10k() looks for the official test file by default", async () => {
-  await assert.rejects(() => readAp10k(AP10K_ROOT), (e: Error) => {
+Deno.test("readAp10k() finds a split's COCO file by the official name, then the mmpose one", async () => {
+  const slice = await readAp10k(AP10K_ROOT);
+  assert.equal(slice.split, "test");
+  assert.equal(slice.pair_source, "coco");
+  assert.equal(slice.pair_file, SAMPLE);
+  assert.equal(slice.annotations, 2);
+  await assert.rejects(() => readAp10k(AP10K_ROOT, { split: "val" }), (e: Error) => {
     assert.ok(e instanceof DatasetNotFoundError);
-    assert.equal(e.path, join(AP10K_ROOT, "annotations", "ap10k-test-split1.json"));
+    assert.equal(e.path, join(AP10K_ROOT, "annotations", "ap10k-val-split1.json"));
+    assert.match(e.message, /annotations\/val_ap10k\.json/);
+    assert.match(e.message, /Layout\/val\.txt or folder PairAnnotation\/val\//);
     return true;
   });
+  await assert.rejects(
+    () => readAp10k(AP10K_ROOT, { split: "val", format: "coco" }),
+    (e: Error) => e instanceof DatasetNotFoundError && !/PairAnnotation/.test(e.message),
+  );
 });
 
 Deno.test("readAp10k() pairs annotations of one species on keypoints labelled in both", async (t) => {
@@ -190,5 +203,209 @@ Deno.test("readAp10k() reports malformed annotation files", async (t) => {
       () => readAp10k(AP10K_ROOT, { annotationFile: "/etc/x.json" }),
       DatasetUnsafePathError,
     );
+  });
+});
+
+/** A temporary root holding the GeoAware-SC tree of `_ap10k_tree.ts`, removed after `fn`. */
+async function withTree(
+  fn: (root: string) => Promise<void>,
+  pairFile: Record<string, unknown> = {},
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "ap10k_tree_test_" });
+  try {
+    await writeAp10kTree(root, pairFile);
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+Deno.test("readAp10k() reads GeoAware-SC's tree: intra-species test pairs", async (t) => {
+  await writeStep(t, "auto-detected from PairAnnotation/test/", async () => {
+    await withTree(async (root) => {
+      const slice = await readAp10k(root);
+      assert.equal(slice.pair_source, "tree");
+      assert.equal(slice.split, "test");
+      assert.equal(slice.pair_file, null);
+      assert.equal(slice.threshold_base, "bbox");
+      assert.equal(slice.annotations, 2);
+      assert.deepEqual(slice.pairs.map((p) => p.pair_id), TREE_PAIRS.test);
+      const [ab, ba] = slice.pairs;
+      assert.equal(ab.category, "antelope");
+      assert.equal(ab.source, "JPEGImages/Bovidae/antelope/000000000004.jpg");
+      assert.equal(ab.target, "JPEGImages/Bovidae/antelope/000000000005.jpg");
+      assert.deepEqual(ab.target_bbox, [300, 90, 500, 340]);
+      assert.equal(ab.threshold, 250);
+      assert.equal(ba.threshold, 429);
+      assert.deepEqual(ba.source_kps, ab.target_kps);
+
+      // The same two animals as the COCO reader pairs them (annotations 6 and 7).
+      await withAnnotations(await twoAntelopes(), async (cocoRoot) => {
+        const coco = await readAp10k(cocoRoot, { annotationFile: "annotations/a.json" });
+        const [cab] = coco.pairs;
+        assert.equal(cab.pair_id, "antelope/6-7");
+        for (
+          const key of [
+            "source_kps",
+            "target_kps",
+            "keypoint_ids",
+            "source_size",
+            "target_size",
+            "source_bbox",
+            "target_bbox",
+            "threshold",
+          ] as const
+        ) {
+          assert.deepEqual(ab[key], cab[key], key);
+        }
+      });
+    });
+  });
+  await writeStep(t, "a pair list is used in its order, and takes precedence", async () => {
+    await withTree(async (root) => {
+      await Deno.mkdir(join(root, "Layout"));
+      await Deno.writeTextFile(
+        join(root, "Layout", "test.txt"),
+        `${TREE_PAIRS.test[1]}\n\n${TREE_PAIRS.test[0]}.json\n`,
+      );
+      const slice = await readAp10k(root, { split: "test" });
+      assert.equal(slice.pair_file, "Layout/test.txt");
+      assert.deepEqual(slice.pairs.map((p) => p.pair_id), [...TREE_PAIRS.test].reverse());
+      await Deno.writeTextFile(
+        join(root, "Layout", "test.txt"),
+        `${TREE_PAIRS.test[0]}\n${TREE_PAIRS.test[0]}\n`,
+      );
+      await assert.rejects(() => readAp10k(root), /appears twice \(line 2\)/);
+    });
+  });
+  await writeStep(t, "excluded images and the keypoint cap", async () => {
+    await withTree(async (root) => {
+      const capped = await readAp10k(root, { maxKeypoints: 2 });
+      assert.deepEqual(capped.pairs[0].keypoint_ids, ["left_eye", "neck"]);
+      assert.equal(capped.pairs[0].target_kps.length, 4);
+      const excluded = await readAp10k(root, { excludeImageIds: [5] });
+      assert.equal(excluded.pairs.length, 0);
+    });
+  });
+});
+
+Deno.test("readAp10k() reads GeoAware-SC's cross-species and cross-family test sets", async (t) => {
+  await writeStep(t, "test_cross_species: pairs within a family, category = family", async () => {
+    await withTree(async (root) => {
+      const slice = await readAp10k(root, { split: "test_cross_species" });
+      assert.deepEqual(slice.pairs.map((p) => [p.pair_id, p.category]), [
+        [TREE_PAIRS.test_cross_species[0], "Bovidae"],
+      ]);
+      const p = slice.pairs[0];
+      assert.equal(p.source, "JPEGImages/Bovidae/argali sheep/000000000006.jpg");
+      assert.deepEqual(p.source_size, { width: 640, height: 480 });
+      // left_eye unlabelled in the sheep, right_eye in the antelope.
+      assert.equal(p.keypoint_ids!.length, 15);
+      assert.equal(p.keypoint_ids![0], "nose");
+      assert.deepEqual(Array.from(p.source_kps.subarray(0, 2)), [476, 509]);
+      assert.deepEqual(Array.from(p.target_kps.subarray(0, 2)), [466, 499]);
+      assert.equal(p.threshold, 429);
+    });
+  });
+  await writeStep(t, "test_cross_family: any two families, category all", async () => {
+    await withTree(async (root) => {
+      const slice = await readDataset("ap10k", root, { split: "test_cross_family" });
+      assert.equal(slice.pair_source, "tree");
+      const p = slice.pairs[0];
+      assert.equal(p.category, "all");
+      assert.equal(p.source, "JPEGImages/Felidae/jaguar/000000037516.jpg");
+      assert.deepEqual(p.source_size, { width: 1200, height: 867 });
+      assert.equal(p.keypoint_ids!.length, 15);
+      assert.ok(!p.keypoint_ids!.includes("right_eye") && !p.keypoint_ids!.includes("nose"));
+      assert.equal(p.threshold, 250);
+    });
+  });
+  await writeStep(t, "format", async () => {
+    await withTree(async (root) => {
+      await assert.rejects(
+        () => readAp10k(root, { format: "coco" }),
+        (e: Error) => e instanceof DatasetNotFoundError && /ap10k-test-split1/.test(e.message),
+      );
+      await assert.rejects(() => readAp10k(root, { split: "trn", format: "tree" }), (e: Error) => {
+        assert.ok(e instanceof DatasetNotFoundError);
+        assert.match(e.message, /neither Layout\/trn\.txt nor PairAnnotation\/trn\/ exists/);
+        return true;
+      });
+    });
+    await assert.rejects(
+      () => readAp10k(AP10K_ROOT, { format: "tree" }),
+      (e: Error) => e instanceof DatasetNotFoundError && /Layout\/test\.txt/.test(e.message),
+    );
+    await assert.rejects(() => readAp10k(AP10K_ROOT, { format: "x" as never }), RangeError);
+    await assert.rejects(() => readAp10k(AP10K_ROOT, { split: "../test" }), RangeError);
+    await assert.rejects(
+      () => readAp10k(AP10K_ROOT, { format: "tree", annotationFile: SAMPLE }),
+      RangeError,
+    );
+  });
+});
+
+Deno.test("readAp10k() reports malformed GeoAware-SC trees by file", async (t) => {
+  const id = TREE_PAIRS.test[0];
+  const cases: [string, unknown, typeof DatasetError, RegExp][] = [
+    ["invalid JSON", "{", DatasetMalformedError, /invalid JSON/],
+    [
+      "a path outside ImageAnnotation/",
+      { src_json_path: "data/x.json", trg_json_path: `data/ap-10k/${imageJson("000000000005")}` },
+      DatasetMalformedError,
+      /field "src_json_path" is "data\/x\.json", not a \.json file under ImageAnnotation\//,
+    ],
+    [
+      "a path that leaves the root",
+      {
+        src_json_path: "data/ap-10k/ImageAnnotation/../../000000000004.json",
+        trg_json_path: `data/ap-10k/${imageJson("000000000005")}`,
+      },
+      DatasetUnsafePathError,
+      /`\.\.` segment/,
+    ],
+    [
+      "images that disagree with the pair id",
+      {
+        src_json_path: `data/ap-10k/${imageJson("000000000005")}`,
+        trg_json_path: `data/ap-10k/${imageJson("000000000004")}`,
+      },
+      DatasetMalformedError,
+      /names images 000000000005 and 000000000004, not those of its pair id/,
+    ],
+    [
+      "a missing image annotation",
+      {
+        src_json_path: "data/ap-10k/ImageAnnotation/Bovidae/antelope/000000000004.json",
+        trg_json_path: "data/ap-10k/ImageAnnotation/Bovidae/zebra/000000000005.json",
+      },
+      DatasetNotFoundError,
+      /zebra\/000000000005\.json: no such file/,
+    ],
+  ];
+  for (const [name, content, error, message] of cases) {
+    await writeStep(t, name, async () => {
+      await withTree(async (root) => {
+        await assert.rejects(() => readAp10k(root), (e: Error) => {
+          assert.ok(e instanceof error, String(e));
+          assert.match(e.message, message);
+          return true;
+        });
+      }, { [`test/${id}`]: content });
+    });
+  }
+  await writeStep(t, "an image annotation without keypoints", async () => {
+    await withTree(async (root) => {
+      const file = join(root, imageJson("000000000005"));
+      const value = JSON.parse(await Deno.readTextFile(file));
+      delete value.keypoints;
+      await Deno.writeTextFile(file, JSON.stringify(value));
+      await assert.rejects(() => readAp10k(root), (e: Error) => {
+        assert.ok(e instanceof DatasetMalformedError);
+        assert.equal(e.path, file);
+        assert.match(e.message, /field "keypoints" is not an array/);
+        return true;
+      });
+    });
   });
 });

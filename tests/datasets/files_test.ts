@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { insideRoot } from "../../datasets/_files.ts";
 import { parseCsv } from "../../datasets/_csv.ts";
+import { allInOrder } from "../../datasets/_all_in_order.ts";
+import { Limiter } from "../../datasets/_limiter.ts";
 import { DatasetUnsafePathError } from "../../datasets/errors.ts";
 
 Deno.test("insideRoot() joins relative paths and refuses paths that leave the root", async (t) => {
@@ -49,4 +51,36 @@ Deno.test("parseCsv() splits rows and fields", async (t) => {
     assert.throws(() => parseCsv('x\n"a"b'), /text after a quote on line 2/);
     assert.throws(() => parseCsv('"ab'), /unclosed quote/);
   });
+});
+
+Deno.test("allInOrder() fails with the first item's error in order, not in time", async () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  assert.deepEqual(await allInOrder([3, 1, 2], async (x) => (await sleep(x), x * 2)), [6, 2, 4]);
+  await assert.rejects(
+    () =>
+      allInOrder([0, 1, 2], async (i) => {
+        await sleep(i === 0 ? 20 : 0);
+        throw new Error(`item ${i}`);
+      }),
+    /item 0/,
+  );
+});
+
+Deno.test("Limiter runs at most its limit of tasks at once, in arrival order", async () => {
+  const limiter = new Limiter(2);
+  let running = 0;
+  let most = 0;
+  const started: number[] = [];
+  await Promise.all(Array.from({ length: 6 }, (_, i) =>
+    limiter.run(async () => {
+      started.push(i);
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+    })));
+  assert.equal(most, 2);
+  assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
+  await assert.rejects(() => limiter.run(() => Promise.reject(new Error("x"))), /x/);
+  assert.equal(await limiter.run(() => Promise.resolve(7)), 7); // a failure frees its place
+  assert.throws(() => new Limiter(0), RangeError);
 });

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readPfPascal, VOC_CLASSES } from "../../datasets/pf_pascal.ts";
+import { pfPascalAnnotationFile, readPfPascal, VOC_CLASSES } from "../../datasets/pf_pascal.ts";
 import {
   DatasetError,
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
 } from "../../datasets/errors.ts";
-import { AP10K_ROOT, PF_PASCAL_ROOT, writeStep } from "./_data.ts";
+import { AP10K_ROOT, fromBase64, PF_PASCAL_ROOT, writeStep } from "./_data.ts";
+import { PF_PASCAL_MAT_FILES } from "./_pf_pascal_mat_fixtures.ts";
 
 const HEADER = "source_image,target_image,class,XA,YA,XB,YB";
 const ROW = "PF-dataset-PASCAL/JPEGImages/a.jpg,PF-dataset-PASCAL/JPEGImages/b.jpg,8," +
@@ -206,4 +207,112 @@ Deno.test("readPfPascal() reports malformed pair lists by file and line", async 
       });
     });
   }
+});
+
+/** A root with `image_pairs/train_pairs.csv` and annotation files, removed after `fn`. */
+async function withAnnotations(
+  rows: string[],
+  mats: Record<string, string>,
+  fn: (root: string) => Promise<void>,
+): Promise<void> {
+  await withPairList("", async (root) => {
+    await Deno.writeTextFile(
+      join(root, "image_pairs", "train_pairs.csv"),
+      ["source_image,target_image,class,flip", ...rows, ""].join("\n"),
+    );
+    const dir = join(root, "PF-dataset-PASCAL", "Annotations", "cat");
+    await Deno.mkdir(dir, { recursive: true });
+    for (const [name, fixture] of Object.entries(mats)) {
+      await Deno.writeFile(join(dir, `${name}.mat`), fromBase64(PF_PASCAL_MAT_FILES[fixture]));
+    }
+    await fn(root);
+  });
+}
+
+const IMG = "PF-dataset-PASCAL/JPEGImages";
+
+Deno.test("readPfPascal() takes keypoints from Annotations/<class>/<name>.mat for lists without them", async (t) => {
+  const rows = [
+    `${IMG}/a.jpg,${IMG}/b.jpg,8,0`,
+    `${IMG}/b.jpg,${IMG}/a.jpg,8,1`,
+    `${IMG}/a.jpg,${IMG}/c.jpg,8,0`,
+  ];
+  await writeStep(t, "keypoints annotated in both, with ids and boxes", async () => {
+    await withAnnotations(rows, { a: "cat_a", b: "cat_b" }, async (root) => {
+      const slice = await readPfPascal(root, { split: "train" });
+      assert.equal(slice.keypoint_source, "mat");
+      assert.equal(slice.missing_annotations, 1);
+      const [ab, ba, ac] = slice.pairs;
+      assert.equal(ab.pair_id, "cat/a-b");
+      // Rows 1 (NaN in a) and 2 (NaN in b) are left out.
+      assert.deepEqual(ab.keypoint_ids, ["0", "3"]);
+      assert.deepEqual(Array.from(ab.source_kps), [10, 20, 50, 60]);
+      assert.deepEqual(Array.from(ab.target_kps), [11, 21, 51, 61]);
+      assert.deepEqual(ab.source_bbox, [5, 6, 100, 120]);
+      assert.deepEqual(ab.target_bbox, [1, 2, 200, 150]);
+      assert.equal(ab.threshold_base, "img");
+      assert.equal(ab.threshold, null); // no image on disk
+      assert.equal(ab.flip, false);
+      assert.deepEqual(ba.source_kps, ab.target_kps);
+      assert.equal(ba.flip, true);
+      // c.mat is missing: no keypoints.
+      assert.equal(ac.source_kps.length, 0);
+      assert.equal(ac.keypoint_ids, undefined);
+    });
+  });
+  await writeStep(t, "maxKeypoints keeps the first common points", async () => {
+    await withAnnotations(rows.slice(0, 1), { a: "cat_a", b: "cat_b" }, async (root) => {
+      const p = (await readPfPascal(root, { split: "train", maxKeypoints: 1 })).pairs[0];
+      assert.deepEqual(p.keypoint_ids, ["0"]);
+      assert.deepEqual(Array.from(p.target_kps), [11, 21]);
+    });
+  });
+  await writeStep(t, "annotations: require and skip", async () => {
+    await withAnnotations(rows, { a: "cat_a", b: "cat_b" }, async (root) => {
+      await assert.rejects(
+        () => readPfPascal(root, { split: "train", annotations: "require" }),
+        (e: Error) => {
+          assert.ok(e instanceof DatasetNotFoundError);
+          assert.equal(e.path, join(root, "PF-dataset-PASCAL", "Annotations", "cat", "c.mat"));
+          return true;
+        },
+      );
+      const skipped = await readPfPascal(root, { split: "train", annotations: "skip" });
+      assert.equal(skipped.keypoint_source, "none");
+      assert.equal(skipped.missing_annotations, 0);
+      assert.ok(skipped.pairs.every((p) => p.source_kps.length === 0));
+      await assert.rejects(
+        () => readPfPascal(root, { annotations: "x" as never }),
+        RangeError,
+      );
+    });
+  });
+  await writeStep(t, "malformed annotation files", async () => {
+    for (
+      const [fixture, message] of [
+        ["bad_shape", /b\.mat: `kps` is 1x3, expected Nx2/],
+        ["no_kps", /b\.mat: no numeric variable `kps`/],
+      ] as const
+    ) {
+      await withAnnotations(rows.slice(0, 1), { a: "cat_a", b: fixture }, async (root) => {
+        await assert.rejects(() => readPfPascal(root, { split: "train" }), (e: Error) => {
+          assert.ok(e instanceof DatasetMalformedError);
+          assert.match(e.message, message);
+          return true;
+        });
+      });
+    }
+  });
+  await t.step("the shared lists have no annotation files", async () => {
+    const val = await readPfPascal(PF_PASCAL_ROOT, { split: "val" });
+    assert.equal(val.keypoint_source, "none");
+    assert.ok(val.missing_annotations > 0);
+    const test = await readPfPascal(PF_PASCAL_ROOT);
+    assert.equal(test.keypoint_source, "csv");
+    assert.equal(test.missing_annotations, 0);
+  });
+  await t.step("pfPascalAnnotationFile()", () => {
+    assert.equal(pfPascalAnnotationFile("JPEGImages/x.jpg", "cow"), "Annotations/cow/x.mat");
+    assert.equal(pfPascalAnnotationFile("x.jpg", "cow"), "Annotations/cow/x.mat");
+  });
 });
