@@ -32,9 +32,16 @@ const app = new Hono<AppEnv>();
 
 app.get("/", async (c) => {
   const env = Deno.env.toObject();
-  const datasets = [];
+  const datasets: unknown[] = [];
   for (const id of IDS) {
-    const root = datasetRoot(id, env);
+    let root: string;
+    try {
+      root = datasetRoot(id, env);
+    } catch (e) {
+      // A misconfigured root makes that dataset unavailable, not the listing.
+      datasets.push({ id, root: null, present: false, reason: (e as Error).message, splits: {} });
+      continue;
+    }
     const splits: Record<string, unknown> = {};
     for (const split of DATASET_SPLITS[id]) {
       try {
