@@ -104,51 +104,6 @@ async function benchCostVolume(): Promise<void> {
   await session.release();
 }
 
-async function benchBackends(): Promise<void> {
-  const backends: BackendName[] = ["wasm"];
-  try {
-    await loadNativeRuntime();
-    backends.push("native");
-  } catch (e) {
-    console.log(`\nnative backend unavailable: ${(e as Error).message}`);
-  }
-  const gpu = await hardwareGpuAdapter();
-  if (gpu) backends.push("webgpu");
-  else console.log("\nwebgpu: no hardware adapter (software adapters count as none)");
-  const models = [
-    { name: "dsift @ 256", bytes: buildDsiftGraph(), side: 256, input: "pixel_values" },
-    {
-      name: "ViT-S/14 shape, 4 blocks, random weights @ 448",
-      bytes: buildTinyVitGraph({ dim: 384, heads: 6, depth: 4, seed: 1 }),
-      side: 448,
-      input: "pixel_values",
-    },
-  ];
-  console.log(`\nfeature extraction per backend, ${CORES} cores (median ms of 5 after 1 warm-up):`);
-  for (const m of models) {
-    const pixels = new Float32Array(3 * m.side * m.side).map((_, i) => Math.sin(i * 0.001));
-    const times: Record<string, number> = {};
-    for (const backend of backends) {
-      const s = await createBackendSession(m.bytes, { label: m.name, backend });
-      const feeds = { [m.input]: { data: pixels, dims: [1, 3, m.side, m.side] } };
-      await s.run(feeds);
-      const runs: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const t = performance.now();
-        await s.run(feeds);
-        runs.push(performance.now() - t);
-      }
-      times[backend] = median(runs);
-      await s.release();
-    }
-    const cells = backends.map((b) => `${b} ${times[b].toFixed(1)}`).join(", ");
-    const ratios = backends.filter((b) => b !== "wasm").map((b) =>
-      `wasm/${b} ${(times.wasm / times[b]).toFixed(2)}x`
-    ).join(", ");
-    console.log(`  ${m.name}: ${cells}${ratios ? `; ${ratios}` : ""}`);
-  }
-}
-
 const CORES = navigator.hardwareConcurrency;
 configureOrt({ numThreads: CORES });
 await benchMatch();
