@@ -26,7 +26,7 @@
  */
 
 import * as ort from "onnxruntime-web";
-import { checkFeeds, type InferenceSession, runError, type TensorData } from "./session.ts";
+import { type InferenceSession, wrapSession } from "./session.ts";
 
 /** Settings applied once per worker before the first session is created. */
 export interface OrtSettings {
@@ -97,38 +97,11 @@ export async function createWebSession(
   } catch (e) {
     throw new TypeError(`Cannot create a ${backend} session for ${options.label}: ${message(e)}`);
   }
-  const label = options.label;
-  return {
+  return wrapSession(session, {
     backend,
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(feeds) {
-      checkFeeds(label, session.inputNames, feeds);
-      const tensors: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        tensors[name] = new runtime.Tensor("float32", t.data, t.dims);
-      }
-      let out: ort.InferenceSession.OnnxValueMapType;
-      try {
-        out = await session.run(tensors);
-      } catch (e) {
-        throw runError(label, feeds, e);
-      }
-      const result: Record<string, TensorData> = {};
-      for (const name of session.outputNames) {
-        const v = out[name] as ort.Tensor;
-        if (v.type !== "float32") {
-          throw new TypeError(`Cannot read ${label} output ${name}: type ${v.type}`);
-        }
-        const data = v.location === "cpu"
-          ? v.data as Float32Array
-          : await v.getData() as Float32Array;
-        result[name] = { data, dims: [...v.dims] };
-      }
-      return result;
-    },
-    release: () => session.release(),
-  };
+    label: options.label,
+    tensor: (data, dims) => new runtime.Tensor("float32", data, dims),
+  });
 }
 
 function message(e: unknown): string {

@@ -13,7 +13,7 @@
  */
 
 import type * as OrtNode from "onnxruntime-node";
-import { checkFeeds, type InferenceSession, runError, type TensorData } from "./session.ts";
+import { type InferenceSession, wrapSession } from "./session.ts";
 
 let runtime: Promise<typeof OrtNode> | undefined;
 
@@ -61,33 +61,9 @@ export async function createNativeSession(
       `Cannot create a native session for ${options.label}: ${(e as Error).message}`,
     );
   }
-  const label = options.label;
-  return {
+  return wrapSession(session, {
     backend: "native",
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(feeds) {
-      checkFeeds(label, session.inputNames, feeds);
-      const tensors: Record<string, OrtNode.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        tensors[name] = new ort.Tensor("float32", t.data, t.dims);
-      }
-      let out: OrtNode.InferenceSession.OnnxValueMapType;
-      try {
-        out = await session.run(tensors);
-      } catch (e) {
-        throw runError(label, feeds, e);
-      }
-      const result: Record<string, TensorData> = {};
-      for (const name of session.outputNames) {
-        const v = out[name] as OrtNode.Tensor;
-        if (v.type !== "float32") {
-          throw new TypeError(`Cannot read ${label} output ${name}: type ${v.type}`);
-        }
-        result[name] = { data: v.data as Float32Array, dims: [...v.dims] };
-      }
-      return result;
-    },
-    release: () => session.release(),
-  };
+    label: options.label,
+    tensor: (data, dims) => new ort.Tensor("float32", data, dims),
+  });
 }

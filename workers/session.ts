@@ -74,3 +74,67 @@ export function runError(
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new TypeError(`Cannot run ${label} on ${described.join(", ")}: ${reason}`, { cause });
 }
+
+/** What the wrapper needs of an onnxruntime (web or node) output tensor. */
+interface RuntimeTensor {
+  type: string;
+  dims: readonly number[];
+  data: unknown;
+  location?: string;
+  getData?(): Promise<unknown>;
+}
+
+/** What the wrapper needs of an onnxruntime (web or node) session. */
+export interface RuntimeSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, never>): Promise<Record<string, unknown>>;
+  release(): Promise<void>;
+}
+
+/**
+ * Wraps a runtime's session in the service's {@linkcode InferenceSession}:
+ * feeds checked first, failures described, float32 outputs read back to the
+ * CPU (WebGPU outputs may live on the GPU).
+ *
+ * @param session The runtime's session.
+ * @param options `backend` and `label` for reports; `tensor` builds the runtime's input tensors.
+ * @returns The wrapped session.
+ */
+export function wrapSession(
+  session: RuntimeSession,
+  options: {
+    backend: BackendName;
+    label: string;
+    tensor: (data: Float32Array, dims: number[]) => unknown;
+  },
+): InferenceSession {
+  const { label } = options;
+  return {
+    backend: options.backend,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      checkFeeds(label, session.inputNames, feeds);
+      const tensors: Record<string, unknown> = {};
+      for (const [name, t] of Object.entries(feeds)) tensors[name] = options.tensor(t.data, t.dims);
+      let out: Record<string, unknown>;
+      try {
+        out = await session.run(tensors as Record<string, never>);
+      } catch (e) {
+        throw runError(label, feeds, e);
+      }
+      const result: Record<string, TensorData> = {};
+      for (const name of session.outputNames) {
+        const v = out[name] as RuntimeTensor;
+        if (v.type !== "float32") {
+          throw new TypeError(`Cannot read ${label} output ${name}: type ${v.type}`);
+        }
+        const data = v.location && v.location !== "cpu" && v.getData ? await v.getData() : v.data;
+        result[name] = { data: data as Float32Array, dims: [...v.dims] };
+      }
+      return result;
+    },
+    release: () => session.release(),
+  };
+}
