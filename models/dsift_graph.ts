@@ -158,30 +158,16 @@ export function buildDsiftGraph(options: DsiftOptions = {}): Uint8Array {
     pads: [1.5 * dil, 1.5 * dil, 1.5 * dil, 1.5 * dil],
   });
 
-  const n1 = g.node("Div", [
-    cells,
-    g.node("Add", [
-      g.node("ReduceL2", [cells], {
-        axes: [1],
-        keepdims: 1,
-      }),
-      g.constFloat("eps_n", [], [1e-7]),
-    ]),
-  ]);
-  const clipped = g.node("Min", [n1, g.constFloat("clip", [], [0.2])]);
-  const n2 = g.node("Div", [
-    clipped,
-    g.node("Add", [
-      g.node("ReduceL2", [clipped], {
-        axes: [1],
-        keepdims: 1,
-      }),
-      g.constFloat("eps_n2", [], [1e-7]),
-    ]),
-  ]);
+  const epsNorm = g.constFloat("eps_norm", [], [1e-7]);
+  const l2 = (x: string) =>
+    g.node("Div", [
+      x,
+      g.node("Add", [g.node("ReduceL2", [x], { axes: [1], keepdims: 1 }), epsNorm]),
+    ]);
+  const n2 = l2(g.node("Min", [l2(cells), g.constFloat("clip", [], [0.2])]));
   const l1 = g.node("ReduceSum", [n2, g.constInt64("axis1", [1])], { keepdims: 1 });
   const root = g.node("Sqrt", [
-    g.node("Div", [n2, g.node("Add", [l1, g.constFloat("eps_l1", [], [1e-7])])]),
+    g.node("Div", [n2, g.node("Add", [l1, epsNorm])]),
   ]);
   g.output(root, [1, 128, "grid_h", "grid_w"], { as: "features" });
   return g.toBytes();
