@@ -89,6 +89,9 @@ export async function createWebSession(
     runtime = await webgpu;
   }
   let session: ort.InferenceSession;
+  // The WASM loader swaps globalThis.Worker for Node's class when it starts its
+  // threads; Deno workers spawned later (a pool in this thread) need the original.
+  const DenoWorker = globalThis.Worker;
   try {
     session = await runtime.InferenceSession.create(model, {
       executionProviders: [backend],
@@ -96,6 +99,8 @@ export async function createWebSession(
     });
   } catch (e) {
     throw new TypeError(`Cannot create a ${backend} session for ${options.label}: ${message(e)}`);
+  } finally {
+    globalThis.Worker = DenoWorker;
   }
   return wrapSession(session, {
     backend,

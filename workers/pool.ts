@@ -89,6 +89,13 @@ interface Slot {
 
 const CORES = navigator.hardwareConcurrency || 1;
 
+// Captured when the pool module loads: onnxruntime-web, once used in this
+// thread, may leave Node's Worker class in globalThis.Worker.
+const DenoWorker = globalThis.Worker;
+
+/** Workers that die while loading the model, in a row, before the pool gives up. */
+const MAX_LOAD_CRASHES = 3;
+
 /** The pool. */
 export class WorkerPool {
   #options: Required<PoolOptions>;
@@ -102,6 +109,7 @@ export class WorkerPool {
   #backend: string | null = null;
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #loadError?: Error;
+  #loadCrashes = 0;
 
   /** @param options Pool settings. */
   constructor(options: PoolOptions = {}) {
@@ -224,7 +232,7 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.#options.workerUrl, { type: "module" });
+    const worker = new DenoWorker(this.#options.workerUrl, { type: "module" });
     const slot: Slot = { worker, ready: false };
     worker.onmessage = (e: MessageEvent<WorkerReply>) => this.#onReply(slot, e.data);
     worker.onerror = (e: ErrorEvent) => {
@@ -250,6 +258,7 @@ export class WorkerPool {
       slot.loadId = undefined;
       if (reply.type === "ready") {
         slot.ready = true;
+        this.#loadCrashes = 0;
         this.#backend = reply.backend;
         if (this.#slots.every((s) => s.ready || s === slot)) {
           for (const w of this.#readyWaiters.splice(0)) w.resolve();
@@ -275,6 +284,15 @@ export class WorkerPool {
     const index = this.#slots.indexOf(slot);
     clearTimeout(slot.killTimer);
     slot.worker.terminate();
+    if (slot.loadId && ++this.#loadCrashes >= MAX_LOAD_CRASHES) {
+      // A worker that dies while loading will die again: fail readiness, stop respawning.
+      this.#loadError = new WorkerCrashedError(
+        `Workers died ${this.#loadCrashes} times while loading the model: ${message}`,
+      );
+      for (const w of this.#readyWaiters.splice(0)) w.reject(this.#loadError);
+      this.#slots.splice(index, 1);
+      return;
+    }
     if (slot.task) {
       this.#settle(
         slot.task,
