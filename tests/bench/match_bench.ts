@@ -13,14 +13,7 @@
 import { startService } from "../../main.ts";
 import { loadConfig } from "../../routes/config.ts";
 import { configureOrt, createWebSession as createSession } from "../../workers/ort.ts";
-import {
-  createSession as createBackendSession,
-  hardwareGpuAdapter,
-} from "../../workers/backend.ts";
-import { loadNativeRuntime } from "../../workers/ort_native.ts";
-import type { BackendName } from "../../workers/session.ts";
-import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
-import { buildDsiftGraph } from "../../models/dsift_graph.ts";
+import { benchBackends } from "./backend_bench.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
 
