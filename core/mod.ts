@@ -19,3 +19,6 @@ export * from "./official_frame.ts";
 export * from "./image_header.ts";
 export * from "./pck.ts";
 export * from "./crc32.ts";
+export * from "./resize_feature_map.ts";
+export * from "./fuse_feature_maps.ts";
+export * from "./sample_rows.ts";

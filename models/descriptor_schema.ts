@@ -12,6 +12,16 @@
  * layout; `sha256` 64 hex digits (lower-cased); `url` of a supported form
  * (a path, `file://`, `https://`, loopback `http://`, `hf://` or `embedded:`).
  *
+ * Composites (`url: "composite:"`) need `components` (model id, weight
+ * `>= 0`, at least one above 0, optional `resolution`) and must not carry the
+ * backbone-only fields (`sha256`, `bytes`, `input`, `output`, `layout`,
+ * `prefix_tokens`, `mean`, `std`), which every backbone needs. `head` and
+ * `refiner` name ONNX files (a path, `file://`, `https://`, loopback
+ * `http://` or `hf://`; not `embedded:`) with their input and output names,
+ * and the head its output `feature_dim`. Whether components exist, fit
+ * their resolution and form no cycle is checked when the registry is built
+ * (`ModelRegistry`), since it needs the other descriptors.
+ *
  * @example Usage
  * ```ts
  * import { loadModelsConfig, ModelDescriptorSchema } from "./descriptor_schema.ts";
@@ -41,6 +51,18 @@
  *
  * await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify([vit, { ...vit, id: "b", std: [1, 0, 1] }]));
  * await assert.rejects(loadModelsConfig(`${dir}/bad.json`), /entry 1 \(`b`\): std\.1/);
+ *
+ * const fused = {
+ *   id: "fused",
+ *   url: "composite:",
+ *   components: [{ model: "dsift", weight: 1 }, { model: "my-vit", weight: 0.5, resolution: 224 }],
+ *   patch_size: 14,
+ *   feature_dim: 128 + 384,
+ *   default_resolution: 448,
+ *   resolutions: { min: 112, max: 840 },
+ * };
+ * assert.ok(ModelDescriptorSchema.safeParse(fused).success);
+ * assert.ok(!ModelDescriptorSchema.safeParse({ ...fused, mean: [0, 0, 0] }).success);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
@@ -49,41 +71,92 @@
 
 import { z } from "zod";
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { ModelDescriptor } from "./descriptor.ts";
+import { COMPOSITE_URL, type ModelDescriptor } from "./descriptor.ts";
 import { resolveModelSource } from "./model_source.ts";
 
 const positiveInt = z.number().int().positive();
 const finite = z.number().finite();
 const rgb = z.tuple([finite, finite, finite]);
+const modelId = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+  "must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
+);
+const sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")
+  .transform((s) => s.toLowerCase());
+
+/** The url of an extra ONNX file (head, refiner): a real file, never built in. */
+const fileUrl = z.string().min(1).superRefine((url, ctx) => {
+  try {
+    const source = resolveModelSource(url);
+    if (source.kind === "embedded") {
+      ctx.addIssue({ code: "custom", message: "must name an ONNX file, not an embedded model" });
+    }
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+  }
+});
+
+const onnxFile = {
+  url: fileUrl,
+  sha256: sha256.optional(),
+  bytes: positiveInt.optional(),
+  input: z.string().min(1),
+  output: z.string().min(1),
+};
+
+/** Fields that only a backbone (one ONNX from image to grid) has. */
+const BACKBONE_ONLY = [
+  "sha256",
+  "bytes",
+  "input",
+  "output",
+  "layout",
+  "prefix_tokens",
+  "mean",
+  "std",
+] as const;
+const BACKBONE_REQUIRED = ["input", "output", "layout", "prefix_tokens", "mean", "std"] as const;
 
 /** A descriptor as JSON; parses to a {@linkcode ModelDescriptor}. */
 export const ModelDescriptorSchema = z.strictObject({
-  id: z.string().regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
-    "must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
-  ),
+  id: modelId,
   description: z.string().optional(),
   url: z.string().min(1).superRefine((url, ctx) => {
+    if (url === COMPOSITE_URL) return;
+    if (url.toLowerCase().startsWith(COMPOSITE_URL)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a composite's url is exactly \`${COMPOSITE_URL}\``,
+      });
+      return;
+    }
     try {
       resolveModelSource(url);
     } catch (e) {
       ctx.addIssue({ code: "custom", message: (e as Error).message });
     }
   }),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")
-    .transform((s) => s.toLowerCase()).optional(),
+  sha256: sha256.optional(),
   bytes: positiveInt.optional(),
-  input: z.string().min(1),
-  output: z.string().min(1),
-  layout: z.enum(["tokens", "chw"]),
+  input: z.string().min(1).optional(),
+  output: z.string().min(1).optional(),
+  layout: z.enum(["tokens", "chw"]).optional(),
   patch_size: positiveInt,
-  prefix_tokens: z.number().int().nonnegative(),
+  prefix_tokens: z.number().int().nonnegative().optional(),
   feature_dim: positiveInt,
-  mean: rgb,
-  std: z.tuple([finite.positive(), finite.positive(), finite.positive()]),
+  mean: rgb.optional(),
+  std: z.tuple([finite.positive(), finite.positive(), finite.positive()]).optional(),
   default_resolution: positiveInt,
   resolutions: z.strictObject({ min: positiveInt, max: positiveInt }),
   license: z.string().optional(),
+  components: z.array(z.strictObject({
+    model: modelId,
+    weight: finite.nonnegative(),
+    resolution: positiveInt.optional(),
+  })).min(1).optional(),
+  align_corners: z.boolean().optional(),
+  head: z.strictObject({ ...onnxFile, feature_dim: positiveInt }).optional(),
+  refiner: z.strictObject(onnxFile).optional(),
 }).superRefine((d, ctx) => {
   const p = d.patch_size;
   const { min, max } = d.resolutions;
@@ -98,10 +171,30 @@ export const ModelDescriptorSchema = z.strictObject({
   if (d.default_resolution < min || d.default_resolution > max) {
     issue(["default_resolution"], `must lie within resolutions [${min}, ${max}]`);
   }
+  if (d.url === COMPOSITE_URL) {
+    if (!d.components) issue(["components"], `required when url is \`${COMPOSITE_URL}\``);
+    else if (!d.components.some((c) => c.weight > 0)) {
+      issue(["components"], "at least one component needs a weight above 0");
+    }
+    for (const field of BACKBONE_ONLY) {
+      if (d[field] !== undefined) {
+        issue([field], `does not apply to a composite (each component brings its own)`);
+      }
+    }
+    return;
+  }
+  for (const field of ["components", "align_corners"] as const) {
+    if (d[field] !== undefined) issue([field], `applies only when url is \`${COMPOSITE_URL}\``);
+  }
+  for (const field of BACKBONE_REQUIRED) {
+    if (d[field] === undefined) {
+      issue([field], "Required for a backbone (a url other than `composite:`)");
+    }
+  }
   if (d.layout === "chw" && d.prefix_tokens !== 0) {
     issue(["prefix_tokens"], "must be 0 for the chw layout");
   }
-}) satisfies z.ZodType<ModelDescriptor, unknown>;
+}).transform((d) => d as ModelDescriptor) satisfies z.ZodType<ModelDescriptor, unknown>;
 
 /**
  * Reads and validates the JSON array of descriptors named by `MODELS_CONFIG`.
@@ -158,9 +251,9 @@ export async function loadModelsConfig(path: string): Promise<ModelDescriptor[]>
       return;
     }
     seen.set(d.id, index);
-    const source = resolveModelSource(d.url);
-    if (source.kind === "file" && !d.url.startsWith("file:") && !isAbsolute(d.url)) {
-      d.url = resolve(dirname(resolve(path)), d.url);
+    const base = dirname(resolve(path));
+    for (const file of [d, d.head, d.refiner]) {
+      if (file && file.url !== COMPOSITE_URL) file.url = relativeTo(base, file.url);
     }
     models.push(d);
   });
@@ -168,4 +261,11 @@ export async function loadModelsConfig(path: string): Promise<ModelDescriptor[]>
     throw new TypeError(`Cannot load ${where}: ${problems.join(" | ")}`);
   }
   return models;
+}
+
+/** A relative local path taken relative to `base`; any other url unchanged. */
+function relativeTo(base: string, url: string): string {
+  const source = resolveModelSource(url);
+  if (source.kind !== "file" || url.startsWith("file:") || isAbsolute(url)) return url;
+  return resolve(base, url);
 }

@@ -67,10 +67,10 @@ const CLIP: Shared = {
  * @module
  */
 
-import type { ModelDescriptor } from "./descriptor.ts";
+import type { BackboneDescriptor } from "./descriptor.ts";
 
 type Shared = Pick<
-  ModelDescriptor,
+  BackboneDescriptor,
   | "input"
   | "output"
   | "layout"
@@ -314,7 +314,7 @@ export const HUB_MODELS = Object.freeze(
       feature_dim: 1024,
       ...CLIP,
     },
-  } satisfies Record<string, ModelDescriptor>,
+  } satisfies Record<string, BackboneDescriptor>,
 );
 
 /** Ids of the built-in hub models. */

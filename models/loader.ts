@@ -51,7 +51,6 @@
 
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
-import type { ModelDescriptor } from "./descriptor.ts";
 import { DEFAULT_MAX_BYTES, downloadFile } from "./download_file.ts";
 import { ModelLoadError } from "./errors.ts";
 import { sha256File } from "./file_sha256.ts";
@@ -71,6 +70,23 @@ export interface LoadModelFileOptions {
   fetch?: typeof fetch;
   /** Base URL for `hf://` URLs (default `https://huggingface.co`; callers pass `HF_ENDPOINT`). */
   hfEndpoint?: string;
+}
+
+/**
+ * The file a load is about: a backbone descriptor, or one of a descriptor's
+ * extra ONNX files (`head`, `refiner`) with the model's id and the part's name.
+ */
+export interface ModelFile {
+  /** Id of the model the file belongs to (for messages). */
+  id: string;
+  /** Which part of the model the file is, e.g. `head`; absent for the backbone itself. */
+  part?: string;
+  /** Where the file comes from (see {@linkcode resolveModelSource}). */
+  url: string;
+  /** Expected lower- or upper-case hex SHA-256. */
+  sha256?: string;
+  /** Expected size in bytes. */
+  bytes?: number;
 }
 
 /** The JSON sidecar stored beside each cached file. */
@@ -102,7 +118,8 @@ const verifiedLocal = new Map<string, { sha256: string; size: number; mtime: num
  * Returns the local path of a model's verified ONNX file, downloading it into
  * the cache when needed.
  *
- * @param descriptor The model; its `url`, `sha256` and `bytes` are used.
+ * @param descriptor The model (or one part of it, see {@linkcode ModelFile});
+ *   its `url`, `sha256` and `bytes` are used, `id` and `part` name it in errors.
  * @param options Cache directory, offline mode, limits, fetch and Hub endpoint.
  * @returns An absolute path to the verified file.
  * @throws {ModelLoadError} When the URL is not usable, the file is missing,
@@ -113,10 +130,11 @@ const verifiedLocal = new Map<string, { sha256: string; size: number; mtime: num
  * @throws {RangeError} When `maxBytes` or `timeoutMs` is not positive.
  */
 export async function loadModelFile(
-  descriptor: ModelDescriptor,
+  descriptor: ModelFile,
   options: LoadModelFileOptions,
 ): Promise<string> {
-  const label = `model \`${descriptor.id}\``;
+  const model = `model \`${descriptor.id}\``;
+  const label = descriptor.part ? `the ${descriptor.part} of ${model}` : model;
   const fail = (reason: string, details: Record<string, unknown> = {}, cause?: unknown) =>
     new ModelLoadError(`Cannot load ${label}: ${reason}`, {
       details: { url: descriptor.url, ...details },
@@ -197,7 +215,7 @@ export async function loadModelFile(
 }
 
 async function verifyLocal(
-  descriptor: ModelDescriptor,
+  descriptor: ModelFile,
   path: string,
   maxBytes: number,
   fail: (reason: string, details?: Record<string, unknown>, cause?: unknown) => ModelLoadError,

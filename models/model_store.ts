@@ -2,6 +2,9 @@
  * The one call that turns a model id into what a worker needs: the registry
  * lookup, and for downloaded models the verified local file (cached, fetched
  * at most once at a time). Callers never see URLs, cache keys or sessions.
+ * A composite's components are resolved the same way, and a `head` or
+ * `refiner` file goes through the same loader (sha256, cache, offline mode)
+ * as a backbone's.
  *
  * @example Usage
  * ```ts
@@ -42,17 +45,37 @@ export class ModelStore {
   }
 
   /**
-   * Finds a model and, unless it is embedded, makes its file available locally.
+   * Finds a model and makes every file it runs available locally: its own
+   * (unless it is embedded or a composite), its components' (recursively;
+   * the registry rules out cycles), its head's and its refiner's.
    *
    * @param id Model id.
-   * @returns The descriptor and, for file models, the verified local path.
-   * @throws {ModelNotFoundError} When the id is unknown.
-   * @throws {ModelLoadError} When the file cannot be fetched or verified.
+   * @returns The descriptor and the verified local paths.
+   * @throws {ModelNotFoundError} When the id (or a component's) is unknown.
+   * @throws {ModelLoadError} When a file cannot be fetched or verified.
    */
   async resolve(id: string): Promise<ModelRef> {
     const descriptor = this.#registry.get(id);
-    if (descriptor.url.startsWith("embedded:")) return { descriptor };
-    const file = await loadModelFile(descriptor, this.#options);
-    return { descriptor, file };
+    const options = this.#options;
+    const [own, components, headFile, refinerFile] = await Promise.all([
+      descriptor.components !== undefined || descriptor.url.startsWith("embedded:")
+        ? undefined
+        : loadModelFile(descriptor, options),
+      descriptor.components !== undefined
+        ? Promise.all(descriptor.components.map((c) => this.resolve(c.model)))
+        : undefined,
+      descriptor.head
+        ? loadModelFile({ id, part: "head", ...descriptor.head }, options)
+        : undefined,
+      descriptor.refiner
+        ? loadModelFile({ id, part: "refiner", ...descriptor.refiner }, options)
+        : undefined,
+    ]);
+    const ref: ModelRef = { descriptor };
+    if (own !== undefined) ref.file = own;
+    if (components !== undefined) ref.components = components;
+    if (headFile !== undefined) ref.headFile = headFile;
+    if (refinerFile !== undefined) ref.refinerFile = refinerFile;
+    return ref;
   }
 }

@@ -9,12 +9,26 @@
  * const registry = new ModelRegistry(Object.values(BUILTIN_MODELS));
  * assert.equal(registry.get(DEFAULT_MODEL_ID).patch_size, 8);
  * assert.throws(() => registry.get("nope"));
+ *
+ * const fused = {
+ *   id: "fused",
+ *   url: "composite:" as const,
+ *   components: [{ model: "dsift", weight: 1 }, { model: "sift2", weight: 1 }],
+ *   patch_size: 8,
+ *   feature_dim: 256,
+ *   default_resolution: 256,
+ *   resolutions: { min: 64, max: 512 },
+ * };
+ * assert.throws(
+ *   () => new ModelRegistry([BUILTIN_MODELS.dsift, fused]),
+ *   /composite model `fused`: component `sift2` is not a registered model/,
+ * );
  * ```
  *
  * @module
  */
 
-import type { ModelDescriptor } from "./descriptor.ts";
+import type { BackboneDescriptor, CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
 import { ModelNotFoundError, ResolutionError } from "./errors.ts";
 import { HUB_MODELS } from "./hub_models.ts";
 import { loadModelsConfig } from "./descriptor_schema.ts";
@@ -42,7 +56,7 @@ export const BUILTIN_MODELS = Object.freeze(
       resolutions: { min: 64, max: 1024 },
       license: "MIT (this project's code)",
     },
-  } satisfies Record<string, ModelDescriptor>,
+  } satisfies Record<string, BackboneDescriptor>,
 );
 
 /** Ids of the built-in models. */
@@ -53,10 +67,19 @@ export class ModelRegistry {
   #models = new Map<string, ModelDescriptor>();
 
   /**
+   * Registers descriptors and checks every composite against the others:
+   * each component must be registered, its `resolution` (or default) must be
+   * one it accepts, the composite's `feature_dim` must be the sum of the
+   * components' output channels (a component's `head.feature_dim` when it
+   * has a head), and components must not lead back to the composite.
+   *
    * @param models Descriptors; a later one replaces an earlier one of the same id.
+   * @throws {TypeError} When a composite fails a check; the message names the
+   *   composite and the offending component.
    */
   constructor(models: Iterable<ModelDescriptor>) {
     for (const m of models) this.#models.set(m.id, m);
+    checkComposites(this.#models);
   }
 
   /** All descriptors, in registration order. */
@@ -102,19 +125,84 @@ export class ModelRegistry {
   }
 }
 
+/** Channels a model's features have once its head (if any) has run. */
+function outputDim(d: ModelDescriptor): number {
+  return d.head?.feature_dim ?? d.feature_dim;
+}
+
+function checkComposites(models: Map<string, ModelDescriptor>): void {
+  const composites = [...models.values()].filter((d): d is CompositeDescriptor =>
+    d.components !== undefined
+  );
+  // Depth-first walk: a component already on the path closes a cycle.
+  const done = new Set<string>();
+  const visit = (id: string, path: string[]): void => {
+    if (done.has(id)) return;
+    const at = path.indexOf(id);
+    if (at >= 0) {
+      const cycle = [...path.slice(at), id];
+      throw new TypeError(
+        `Cannot register composite model \`${cycle[0]}\`: its components form a cycle: ${
+          cycle.join(" -> ")
+        }`,
+      );
+    }
+    const d = models.get(id);
+    if (d?.components) {
+      for (const c of d.components) visit(c.model, [...path, id]);
+    }
+    done.add(id);
+  };
+  for (const d of composites) visit(d.id, []);
+  for (const d of composites) {
+    const fail = (reason: string) =>
+      new TypeError(`Cannot register composite model \`${d.id}\`: ${reason}`);
+    const dims: number[] = [];
+    for (const c of d.components) {
+      const m = models.get(c.model);
+      if (!m) {
+        throw fail(
+          `component \`${c.model}\` is not a registered model (known: ${
+            [...models.keys()].join(", ")
+          })`,
+        );
+      }
+      const side = c.resolution ?? m.default_resolution;
+      const { min, max } = m.resolutions;
+      if (side % m.patch_size !== 0 || side < min || side > max) {
+        throw fail(
+          `component \`${c.model}\` cannot run at resolution ${side}: it takes multiples of ${m.patch_size} from ${min} to ${max}`,
+        );
+      }
+      dims.push(outputDim(m));
+    }
+    const sum = dims.reduce((a, b) => a + b, 0);
+    if (d.feature_dim !== sum) {
+      throw fail(
+        `feature_dim is ${d.feature_dim}, but its components give ${dims.join(" + ")} = ${sum}`,
+      );
+    }
+  }
+}
+
 /**
  * The service's registry: the built-in models, the hub DINOv2 exports, then
  * the descriptors of `MODELS_CONFIG` (which may replace any of them by id).
  *
  * @param options `configFile`: path of the JSON array of extra descriptors.
  * @returns The registry.
- * @throws {TypeError} When the config file is invalid (see `loadModelsConfig`).
+ * @throws {TypeError} When the config file is invalid (see `loadModelsConfig`)
+ *   or a composite names a missing component or forms a cycle (see {@linkcode ModelRegistry}).
  */
 export async function loadRegistry(options: { configFile?: string } = {}): Promise<ModelRegistry> {
   const extra = options.configFile ? await loadModelsConfig(options.configFile) : [];
-  return new ModelRegistry([
-    ...Object.values(BUILTIN_MODELS),
-    ...Object.values(HUB_MODELS),
-    ...extra,
-  ]);
+  const models = [...Object.values(BUILTIN_MODELS), ...Object.values(HUB_MODELS), ...extra];
+  try {
+    return new ModelRegistry(models);
+  } catch (e) {
+    if (!(e instanceof TypeError) || !options.configFile) throw e;
+    throw new TypeError(`${e.message} (models config ${options.configFile}, MODELS_CONFIG)`, {
+      cause: e,
+    });
+  }
 }

@@ -44,6 +44,7 @@
  */
 
 import { OnnxGraph } from "../core/onnx_graph.ts";
+import { seededNormal } from "./_seeded_normal.ts";
 
 /** Shape and seed of the tiny ViT. */
 export interface TinyVitOptions {
@@ -98,7 +99,7 @@ export function buildTinyVitGraph(options: TinyVitOptions = {}): Uint8Array {
   if (!Number.isInteger(o.seed)) {
     throw new RangeError(`Cannot build tiny ViT: seed must be an integer, got ${o.seed}`);
   }
-  const normal = gaussian(o.seed);
+  const normal = seededNormal(o.seed);
   const randn = (n: number, std: number, mean = 0) => {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = mean + std * normal();
@@ -227,29 +228,4 @@ export function buildTinyVitGraph(options: TinyVitOptions = {}): Uint8Array {
   const pooled = g.node("Gather", [last, g.constInt64("cls_index", [0], [])], { axis: 1 });
   g.output(pooled, ["batch", dim], { as: "pooler_output" });
   return g.toBytes();
-}
-
-/** Standard normal samples from a seeded mulberry32 generator (Box-Muller). */
-function gaussian(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u = 1 - uniform(); // (0, 1]: log stays finite
-    const v = uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
 }

@@ -1,6 +1,7 @@
 /**
  * `GET /v1/models`: the models this service can run, with what a client needs
- * to call them (patch size, feature dim, allowed input sides, source).
+ * to call them (patch size, feature dim, allowed input sides, source), and
+ * for composites, heads and refiners what they are built from.
  *
  * @module
  */
@@ -8,27 +9,55 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app_env.ts";
 import { DEFAULT_MODEL_ID } from "../models/registry.ts";
+import { DEFAULT_FEATURE_RESIZE } from "../core/resize_feature_map.ts";
 
 const app = new Hono<AppEnv>();
 
 app.get("/", (c) => {
   const { registry, pool } = c.var.services;
   const backend = pool.stats().backend;
-  const models = registry.list().map((m) => ({
-    id: m.id,
-    description: m.description ?? null,
-    default: m.id === DEFAULT_MODEL_ID,
-    source: m.url,
-    patch_size: m.patch_size,
-    feature_dim: m.feature_dim,
-    layout: m.layout,
-    prefix_tokens: m.prefix_tokens,
-    default_resolution: m.default_resolution,
-    resolutions: { ...m.resolutions, multiple_of: m.patch_size },
-    normalization: { mean: m.mean, std: m.std },
-    license: m.license ?? null,
-    backend,
-  }));
+  const models = registry.list().map((m) => {
+    const composite = m.components !== undefined;
+    return {
+      id: m.id,
+      description: m.description ?? null,
+      default: m.id === DEFAULT_MODEL_ID,
+      kind: composite ? "composite" : "backbone",
+      source: m.url,
+      patch_size: m.patch_size,
+      feature_dim: m.feature_dim,
+      output_dim: m.head?.feature_dim ?? m.feature_dim,
+      layout: composite ? null : m.layout,
+      prefix_tokens: composite ? null : m.prefix_tokens,
+      default_resolution: m.default_resolution,
+      resolutions: { ...m.resolutions, multiple_of: m.patch_size },
+      normalization: composite ? null : { mean: m.mean, std: m.std },
+      fuse: composite
+        ? {
+          components: m.components.map((p) => ({
+            model: p.model,
+            weight: p.weight,
+            resolution: p.resolution ?? registry.get(p.model).default_resolution,
+          })),
+          align_corners: m.align_corners ?? DEFAULT_FEATURE_RESIZE.alignCorners,
+          grid: "resolution / patch_size cells per side; each component runs at its own resolution",
+        }
+        : null,
+      head: m.head
+        ? {
+          source: m.head.url,
+          input: m.head.input,
+          output: m.head.output,
+          feature_dim: m.head.feature_dim,
+        }
+        : null,
+      refiner: m.refiner
+        ? { source: m.refiner.url, input: m.refiner.input, output: m.refiner.output }
+        : null,
+      license: m.license ?? null,
+      backend,
+    };
+  });
   return c.json({ models });
 });
 

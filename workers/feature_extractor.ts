@@ -29,6 +29,7 @@ import { toNormalizedCHW } from "../core/normalize.ts";
 import { type FeatureGrid, toFeatureGrid } from "../core/feature_grid.ts";
 import { embeddedModelBytes } from "../models/embedded.ts";
 import { ModelContractError, ModelLoadError } from "../models/errors.ts";
+import type { BackboneDescriptor } from "../models/descriptor.ts";
 import { createSession } from "./backend.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
 
@@ -39,13 +40,33 @@ export interface ExtractedFeatures {
   timings: { preprocess: number; extract: number };
 }
 
-/** One model's session plus the descriptor that says how to feed and read it. */
-export class FeatureExtractor {
-  #ref: ModelRef;
+/**
+ * Anything that turns a decoded image into a feature grid and its frame:
+ * a backbone ({@linkcode FeatureExtractor}), a composite, a model with its head.
+ */
+export interface GridExtractor {
+  /** The backend that runs its sessions. */
+  readonly backend: BackendName;
+  /**
+   * Extracts one image's features.
+   *
+   * @param image Decoded RGB image.
+   * @param options Input side and resize mode.
+   * @returns The grid, the frame that maps image pixels to it, and timings.
+   */
+  extract(
+    image: DecodedImage,
+    options: { resolution: number; resize: ResizeMode },
+  ): Promise<ExtractedFeatures>;
+}
+
+/** One backbone's session plus the descriptor that says how to feed and read it. */
+export class FeatureExtractor implements GridExtractor {
+  #descriptor: BackboneDescriptor;
   #session: InferenceSession;
 
-  private constructor(ref: ModelRef, session: InferenceSession) {
-    this.#ref = ref;
+  private constructor(descriptor: BackboneDescriptor, session: InferenceSession) {
+    this.#descriptor = descriptor;
     this.#session = session;
   }
 
@@ -57,12 +78,18 @@ export class FeatureExtractor {
    * @returns An extractor.
    * @throws {ModelLoadError} When the file is missing or onnxruntime rejects it.
    * @throws {ModelContractError} When the descriptor's input or output names are not the model's.
+   * @throws {TypeError} When the model is a composite, which has no session of its own.
    */
   static async create(
     ref: ModelRef,
     options: { backend?: BackendName } = {},
   ): Promise<FeatureExtractor> {
     const d = ref.descriptor;
+    if (d.components !== undefined) {
+      throw new TypeError(
+        `Cannot open composite model \`${d.id}\` as one session: open its components`,
+      );
+    }
     let bytes: Uint8Array;
     let session: InferenceSession;
     try {
@@ -82,7 +109,7 @@ export class FeatureExtractor {
         `Cannot use model \`${d.id}\`: it takes [${session.inputNames}] and returns [${session.outputNames}], the descriptor says input \`${d.input}\` and output \`${d.output}\``,
       );
     }
-    return new FeatureExtractor(ref, session);
+    return new FeatureExtractor(d, session);
   }
 
   /** The backend that runs the session, e.g. `wasm`. */
@@ -102,7 +129,7 @@ export class FeatureExtractor {
     image: DecodedImage,
     options: { resolution: number; resize: ResizeMode },
   ): Promise<ExtractedFeatures> {
-    const d = this.#ref.descriptor;
+    const d = this.#descriptor;
     const t0 = performance.now();
     const size = options.resolution;
     const frame = makeFrame(image, { size, mode: options.resize });

@@ -3,6 +3,21 @@
  * their features, compare each query with every target cell (an ONNX cost
  * volume), localize, and map back to target pixels.
  *
+ * Models are opened from their descriptors: a backbone is one session; a
+ * composite fuses its components' extractors (`CompositeExtractor`); a
+ * `head` runs on the grid after either. Sessions are shared: a component
+ * used alone and inside a composite is opened once.
+ *
+ * With a `refiner`, matching computes the dense correlation of every source
+ * cell with every target cell (the same cost-volume graph, fed all source
+ * cells), runs the refiner on it, and gives each query the bilinear blend of
+ * the refined rows of the (up to) four source cells around it (`sampleRows`,
+ * the weights `sampleFeatures` uses for query features). The `bilinear`
+ * localizer's probes are the four corner cells themselves, so it reads
+ * their refined rows directly. With an identity refiner this equals the
+ * plain path for `bilinear` and for queries on cells; between cells the
+ * plain path compares the blended feature, the refined path blends scores.
+ *
  * Coordinates: points are in image pixels with integer values at pixel
  * centres ((0, 0) is the centre of the top-left pixel), the convention of the
  * datasets' keypoints and of the official code.
@@ -39,12 +54,19 @@ import type {
   MatchJob,
   MatchResult,
   ModelRef,
+  RefinerRef,
 } from "./protocol.ts";
 import { decodeImage } from "./decode_image.ts";
-import { FeatureExtractor } from "./feature_extractor.ts";
+import { FeatureExtractor, type GridExtractor } from "./feature_extractor.ts";
+import { CompositeExtractor } from "./composite_extractor.ts";
+import { FeatureHead } from "./feature_head.ts";
+import { CostVolumeRefiner } from "./cost_volume_refiner.ts";
 import { PointOutOfBoundsError } from "./errors.ts";
 import { createSession } from "./backend.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
+import { ModelLoadError, ResolutionError } from "../models/errors.ts";
+import type { FeatureGrid } from "../core/feature_grid.ts";
+import { sampleRows } from "../core/sample_rows.ts";
 import { buildCostVolumeGraph, COST_VOLUME_IO } from "../core/cost_volume_graph.ts";
 import { imageToFrame } from "../core/image_to_frame.ts";
 import { frameToImage } from "../core/frame_to_image.ts";
@@ -54,9 +76,19 @@ import { sampleFeatures } from "../core/sample_features.ts";
 import { localize } from "../core/localize.ts";
 import { localizerProbes } from "../core/localizer_probes.ts";
 
-/** Owns a worker's sessions (one per model, one cost volume) and runs jobs. */
+/**
+ * Largest dense cost volume a refiner is run on: 2^24 scores (64 MiB of
+ * float32), 64 x 64 cells against 64 x 64 cells; the refiner's own
+ * intermediates come on top.
+ */
+export const MAX_REFINED_SCORES = 2 ** 24;
+
+/** Owns a worker's sessions (per backbone, head and refiner; one cost volume) and runs jobs. */
 export class MatchPipeline {
   #extractors = new Map<string, Promise<FeatureExtractor>>();
+  #models = new Map<string, Promise<GridExtractor>>();
+  #heads = new Map<string, Promise<FeatureHead>>();
+  #refiners = new Map<string, Promise<CostVolumeRefiner>>();
   #costVolume?: Promise<InferenceSession>;
   #backend: BackendName;
 
@@ -71,21 +103,72 @@ export class MatchPipeline {
   }
 
   /**
-   * Opens (once) the session of a model; a failed load is forgotten so a later
-   * request can retry it.
+   * Opens (once) the session of a backbone; a failed load is forgotten so a
+   * later request can retry it.
    *
-   * @param ref The model.
-   * @returns Its extractor.
+   * @param ref The model (a backbone, not a composite).
+   * @returns Its extractor, without the model's head.
    */
   extractor(ref: ModelRef): Promise<FeatureExtractor> {
     const key = `${ref.descriptor.id}\u0000${ref.file ?? ref.descriptor.url}`;
-    let p = this.#extractors.get(key);
-    if (!p) {
-      p = FeatureExtractor.create(ref, { backend: this.#backend });
-      p.catch(() => this.#extractors.delete(key));
-      this.#extractors.set(key, p);
+    return once(
+      this.#extractors,
+      key,
+      () => FeatureExtractor.create(ref, { backend: this.#backend }),
+    );
+  }
+
+  /**
+   * Opens (once) everything a model's features need: its backbone or its
+   * components, then its head.
+   *
+   * @param ref The model, as `ModelStore.resolve` returns it.
+   * @returns Its extractor.
+   */
+  model(ref: ModelRef): Promise<GridExtractor> {
+    return once(this.#models, JSON.stringify(ref), () => this.#open(ref));
+  }
+
+  async #open(ref: ModelRef): Promise<GridExtractor> {
+    const d = ref.descriptor;
+    let base: GridExtractor;
+    if (d.components !== undefined) {
+      const refs = ref.components ?? [];
+      if (refs.length !== d.components.length) {
+        throw new TypeError(
+          `Cannot open composite model \`${d.id}\`: ${refs.length} of its ${d.components.length} components are resolved`,
+        );
+      }
+      const parts = [];
+      for (const [i, c] of d.components.entries()) {
+        const m = refs[i].descriptor;
+        parts.push({
+          model: c.model,
+          extractor: await this.model(refs[i]),
+          weight: c.weight,
+          resolution: c.resolution ?? m.default_resolution,
+          channels: m.head?.feature_dim ?? m.feature_dim,
+        });
+      }
+      base = new CompositeExtractor(d, parts);
+    } else {
+      base = await this.extractor(ref);
     }
-    return p;
+    if (!d.head) return base;
+    const head = await once(
+      this.#heads,
+      `${d.id}\u0000${ref.headFile}`,
+      () => FeatureHead.create(ref, { backend: this.#backend }),
+    );
+    return head.on(base);
+  }
+
+  #refiner(ref: RefinerRef): Promise<CostVolumeRefiner> {
+    return once(
+      this.#refiners,
+      JSON.stringify(ref),
+      () => CostVolumeRefiner.create(ref, { backend: this.#backend }),
+    );
   }
 
   #costVolumeSession(): Promise<InferenceSession> {
@@ -104,11 +187,13 @@ export class MatchPipeline {
    * @returns The backend name.
    */
   async warm(ref: ModelRef): Promise<string> {
-    const fx = await this.extractor(ref);
+    const fx = await this.model(ref);
     const side = ref.descriptor.resolutions.min;
     const image = { width: side, height: side, data: new Uint8Array(side * side * 3) };
     await fx.extract(image, { resolution: side, resize: "stretch" });
     await this.#costVolumeSession();
+    const refiner = refinerOf(ref);
+    if (refiner) await this.#refiner(refiner);
     return fx.backend;
   }
 
@@ -116,23 +201,35 @@ export class MatchPipeline {
    * Decodes one image and extracts its features.
    *
    * @param job The encoded image, model and input options.
-   * @returns The feature grid, the frame and stage timings.
+   * @returns The feature grid, the frame, stage timings and the model's refiner (if any).
    */
   async extract(job: ExtractJob): Promise<ImageFeatures> {
     const t0 = performance.now();
     const image = await decodeImage(job.image, job.limits);
     const decode = performance.now() - t0;
-    const fx = await this.extractor(job.model);
+    const fx = await this.model(job.model);
     const out = await fx.extract(image, { resolution: job.resolution, resize: job.resize });
-    return { grid: out.grid, frame: out.frame, timings: { decode, ...out.timings } };
+    const features: ImageFeatures = {
+      grid: out.grid,
+      frame: out.frame,
+      timings: { decode, ...out.timings },
+    };
+    const refiner = refinerOf(job.model);
+    if (refiner) features.refiner = refiner;
+    return features;
   }
 
   /**
    * Matches query points of the source image on the target image.
    *
-   * @param job Both images' features, the points and the localizer.
+   * @param job Both images' features, the points and the localizer. When
+   *   the features carry a refiner, the scores come from the refined dense
+   *   cost volume (see the module doc).
    * @returns x, y (target pixels) and score per point.
    * @throws {PointOutOfBoundsError} When a point lies outside the source image.
+   * @throws {TypeError} When the two images' features carry different refiners.
+   * @throws {ResolutionError} When the dense cost volume to refine exceeds
+   *   {@linkcode MAX_REFINED_SCORES}.
    */
   async matchFeatures(job: MatchFeaturesJob): Promise<MatchFeaturesResult> {
     const t0 = performance.now();
@@ -147,15 +244,14 @@ export class MatchPipeline {
     });
     clampToGrid(queries, gridA);
     const probes = localizerProbes(queries, gridA, job.localizer.method);
-    const probeFeatures = sampleFeatures(a.grid.data, a.grid, probes.probes);
-    const nProbes = probes.probes.length / 2;
-    const cells = b.grid.height * b.grid.width;
-    const cv = await this.#costVolumeSession();
-    const out = await cv.run({
-      [COST_VOLUME_IO.queries]: { data: probeFeatures, dims: [nProbes, a.grid.channels] },
-      [COST_VOLUME_IO.target]: { data: b.grid.data, dims: [b.grid.channels, cells] },
-    });
-    const located = localize(out[COST_VOLUME_IO.output].data, gridB, probes, job.localizer);
+    const scores = a.refiner || b.refiner
+      ? await this.#refinedScores(a, b, probes.probes)
+      : await this.#scores(
+        sampleFeatures(a.grid.data, a.grid, probes.probes),
+        a.grid.channels,
+        b.grid,
+      );
+    const located = localize(scores, gridB, probes, job.localizer);
     const n = job.points.length / 2;
     const xy = new Float32Array(n * 2);
     for (let i = 0; i < n; i++) {
@@ -170,6 +266,59 @@ export class MatchPipeline {
       matches[3 * i + 2] = located[3 * i + 2];
     }
     return { matches, timings: { match: performance.now() - t0 } };
+  }
+
+  /** Cosine scores of `[Q, channels]` query features against every cell of `target`. */
+  async #scores(
+    queries: Float32Array,
+    channels: number,
+    target: FeatureGrid,
+  ): Promise<Float32Array> {
+    const cells = target.height * target.width;
+    const cv = await this.#costVolumeSession();
+    const out = await cv.run({
+      [COST_VOLUME_IO.queries]: { data: queries, dims: [queries.length / channels, channels] },
+      [COST_VOLUME_IO.target]: { data: target.data, dims: [target.channels, cells] },
+    });
+    return out[COST_VOLUME_IO.output].data;
+  }
+
+  /**
+   * Score maps of the probes from the refined dense cost volume: every source
+   * cell against every target cell, refined, then the rows around each probe
+   * blended bilinearly.
+   */
+  async #refinedScores(
+    a: ImageFeatures,
+    b: ImageFeatures,
+    probes: Float32Array,
+  ): Promise<Float32Array> {
+    const ref = a.refiner ?? b.refiner!;
+    if (a.refiner?.file !== b.refiner?.file) {
+      throw new TypeError(
+        `Cannot match features with different refiners: source ${
+          a.refiner?.model ?? "none"
+        }, target ${b.refiner?.model ?? "none"}`,
+      );
+    }
+    const source = a.grid.height * a.grid.width;
+    const target = b.grid.height * b.grid.width;
+    if (source * target > MAX_REFINED_SCORES) {
+      throw new ResolutionError(
+        `Cannot refine the cost volume of model \`${ref.model}\`: ${a.grid.height}x${a.grid.width} source cells by ${b.grid.height}x${b.grid.width} target cells make ${
+          source * target
+        } scores, over the limit of ${MAX_REFINED_SCORES}; use a lower resolution`,
+        { details: { scores: source * target, max_scores: MAX_REFINED_SCORES } },
+      );
+    }
+    const dense = await this.#scores(cellRows(a.grid), a.grid.channels, b.grid);
+    const refiner = await this.#refiner(ref);
+    const refined = await refiner.refine(dense, { source, target });
+    return sampleRows(
+      refined,
+      { height: a.grid.height, width: a.grid.width, columns: target },
+      probes,
+    );
   }
 
   /**
@@ -191,7 +340,7 @@ export class MatchPipeline {
       points: job.points,
       localizer: job.localizer,
     });
-    const fx = await this.extractor(job.model);
+    const fx = await this.model(job.model);
     return {
       matches: m.matches,
       grid: { width: b.grid.width, height: b.grid.height },
@@ -209,12 +358,58 @@ export class MatchPipeline {
 
   /** Releases every session. */
   async dispose(): Promise<void> {
-    const all = [...this.#extractors.values()];
+    const all = [
+      ...this.#extractors.values(),
+      ...this.#heads.values(),
+      ...this.#refiners.values(),
+    ];
     this.#extractors.clear();
+    this.#heads.clear();
+    this.#refiners.clear();
+    this.#models.clear();
     for (const p of all) await (await p.catch(() => undefined))?.release();
     if (this.#costVolume) await (await this.#costVolume).release();
     this.#costVolume = undefined;
   }
+}
+
+/** The cached promise of `key`, created by `open` on first use and forgotten if it fails. */
+function once<T>(cache: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = open();
+    p.catch(() => cache.delete(key));
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** The refiner a model's features carry, from its resolved reference. */
+function refinerOf(ref: ModelRef): RefinerRef | undefined {
+  const spec = ref.descriptor.refiner;
+  if (!spec) return undefined;
+  if (ref.refinerFile === undefined) {
+    throw new ModelLoadError(
+      `Cannot load the refiner of model \`${ref.descriptor.id}\`: its file was not resolved (ModelStore.resolve)`,
+    );
+  }
+  return {
+    model: ref.descriptor.id,
+    file: ref.refinerFile,
+    input: spec.input,
+    output: spec.output,
+  };
+}
+
+/** A CHW grid as `[cells, C]` rows: the feature of every cell, row-major cells. */
+function cellRows(grid: FeatureGrid): Float32Array {
+  const cells = grid.height * grid.width;
+  const out = new Float32Array(cells * grid.channels);
+  for (let c = 0; c < grid.channels; c++) {
+    const plane = c * cells;
+    for (let i = 0; i < cells; i++) out[i * grid.channels + c] = grid.data[plane + i];
+  }
+  return out;
 }
 
 function checkPoints(points: Float32Array, image: { width: number; height: number }): void {

@@ -23,11 +23,35 @@ import type { ImageLimits } from "./decode_image.ts";
 import type { SerializedError } from "./errors.ts";
 import type { BackendPreference } from "./backend.ts";
 
-/** A model as a worker needs it: its descriptor and, for downloaded models, the cached file. */
+/**
+ * A model as a worker needs it: its descriptor and the verified local files
+ * of everything it runs, so a worker never downloads anything.
+ */
 export interface ModelRef {
   descriptor: ModelDescriptor;
-  /** Local path of the ONNX file; absent for `embedded:` models. */
+  /** Local path of the backbone's ONNX file; absent for `embedded:` models and composites. */
   file?: string;
+  /** A composite's components, resolved, in the order of `descriptor.components`. */
+  components?: ModelRef[];
+  /** Local path of the feature head's ONNX file, when the descriptor has a `head`. */
+  headFile?: string;
+  /** Local path of the refiner's ONNX file, when the descriptor has a `refiner`. */
+  refinerFile?: string;
+}
+
+/**
+ * The cost-volume refiner of the model that produced some features: it
+ * travels with them, so matching applies it whoever asks for the match.
+ */
+export interface RefinerRef {
+  /** Id of the model whose refiner it is (for messages). */
+  model: string;
+  /** Local path of the refiner's ONNX file. */
+  file: string;
+  /** Name of the `[1, source cells, target cells]` input. */
+  input: string;
+  /** Name of the refined output, same shape. */
+  output: string;
 }
 
 /** Per-request options of feature extraction. */
@@ -78,6 +102,8 @@ export interface ImageFeatures {
   grid: FeatureGrid;
   frame: Frame;
   timings: { decode: number; preprocess: number; extract: number };
+  /** The model's cost-volume refiner, when it has one. */
+  refiner?: RefinerRef;
 }
 
 /** Matches points between two images whose features are already known. */

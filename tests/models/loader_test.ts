@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { ModelDescriptor } from "../../models/descriptor.ts";
+import type { BackboneDescriptor } from "../../models/descriptor.ts";
 import { ModelLoadError } from "../../models/errors.ts";
 import { loadModelFile } from "../../models/loader.ts";
 import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
@@ -102,7 +102,7 @@ function startServer() {
   };
 }
 
-function descriptor(url: string, extra: Partial<ModelDescriptor> = {}): ModelDescriptor {
+function descriptor(url: string, extra: Partial<BackboneDescriptor> = {}): BackboneDescriptor {
   return {
     id: "tiny-vit",
     url,
@@ -215,7 +215,7 @@ Deno.test("loadModelFile() fails clearly and leaves no file behind", async (t) =
   const cases: {
     name: string;
     path: string;
-    extra?: Partial<ModelDescriptor>;
+    extra?: Partial<BackboneDescriptor>;
     options?: { maxBytes?: number; timeoutMs?: number };
     error: RegExp;
     check?: (e: ModelLoadError) => void;
