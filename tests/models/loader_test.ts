@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { BackboneDescriptor } from "../../models/descriptor.ts";
@@ -103,21 +104,7 @@ function startServer() {
 }
 
 function descriptor(url: string, extra: Partial<BackboneDescriptor> = {}): BackboneDescriptor {
-  return {
-    id: "tiny-vit",
-    url,
-    input: "pixel_values",
-    output: "last_hidden_state",
-    layout: "tokens",
-    patch_size: 14,
-    prefix_tokens: 1,
-    feature_dim: 32,
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
-    default_resolution: 224,
-    resolutions: { min: 112, max: 448 },
-    ...extra,
-  };
+  return tinyVitDescriptor("tiny-vit", url, extra);
 }
 
 /** Every file under `dir`, relative to it. */

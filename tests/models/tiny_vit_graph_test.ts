@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { join } from "node:path";
 import type { ModelDescriptor } from "../../models/descriptor.ts";
 import { loadModelFile } from "../../models/loader.ts";
@@ -90,20 +91,10 @@ Deno.test("buildTinyVitGraph() runs through FeatureExtractor from a loaded file"
   try {
     const file = join(dir, "tiny_vit.onnx");
     await Deno.writeFile(file, buildTinyVitGraph({ seed: 5 }));
-    const descriptor: ModelDescriptor = {
-      id: "tiny-vit",
-      url: new URL(`file://${file}`).href,
-      input: "pixel_values",
-      output: "last_hidden_state",
-      layout: "tokens",
-      patch_size: 14,
-      prefix_tokens: 1,
-      feature_dim: 32,
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-      default_resolution: 224,
-      resolutions: { min: 112, max: 448 },
-    };
+    const descriptor: ModelDescriptor = tinyVitDescriptor(
+      "tiny-vit",
+      new URL(`file://${file}`).href,
+    );
     const path = await loadModelFile(descriptor, { cacheDir: join(dir, "cache"), offline: true });
     const fx = await FeatureExtractor.create({ descriptor, file: path });
     try {

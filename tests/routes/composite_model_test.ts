@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
 import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
 import {
@@ -81,20 +82,7 @@ function config(http: ReturnType<typeof serveFiles>) {
     resolutions: { min: 112, max: 448 },
   });
   return [
-    {
-      id: "tiny-vit",
-      ...file("tiny.onnx"),
-      input: "pixel_values",
-      output: "last_hidden_state",
-      layout: "tokens",
-      patch_size: 14,
-      prefix_tokens: 1,
-      feature_dim: 32,
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-      default_resolution: 224,
-      resolutions: { min: 112, max: 448 },
-    },
+    { ...tinyVitDescriptor("tiny-vit", ""), ...file("tiny.onnx") },
     fused("fused", [1, 0.5]),
     fused("fused-vit-only", [0, 1]),
     { ...DSIFT, id: "dsift-head", head: head(64) },

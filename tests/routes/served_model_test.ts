@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
 import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
 import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
@@ -23,22 +24,7 @@ function serveModel(bytes: Uint8Array) {
 }
 
 function descriptor(id: string, url: string, sha256: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    url,
-    sha256,
-    input: "pixel_values",
-    output: "last_hidden_state",
-    layout: "tokens",
-    patch_size: 14,
-    prefix_tokens: 1,
-    feature_dim: 32,
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
-    default_resolution: 224,
-    resolutions: { min: 112, max: 448 },
-    ...extra,
-  };
+  return tinyVitDescriptor(id, url, { sha256, ...extra });
 }
 
 Deno.test("a DINOv2-contract model served over HTTP is downloaded, verified, cached and used by /v1/match and /v1/evaluate", async (t) => {
