@@ -24,7 +24,6 @@ import { resolveBackend } from "./backend.ts";
 export interface WorkerScope {
   onmessage: ((e: MessageEvent) => void) | null;
   postMessage(message: unknown, transfer?: Transferable[]): void;
-  close(): void;
 }
 
 /**
@@ -78,8 +77,9 @@ async function handle(
       }
       case "dispose": {
         await state.pipeline?.dispose();
+        // The pool terminates the worker on this reply: one teardown path, not
+        // a self-close racing the terminate while native sessions unload.
         scope.postMessage({ type: "ready", id: req.id, backend: "none" } satisfies WorkerReply);
-        scope.close();
         return;
       }
     }
