@@ -89,7 +89,11 @@ async function evaluateLocally(req: EvaluateRequest, workers?: number): Promise<
   const config = loadConfig(Deno.env.toObject());
   const registry = await loadRegistry({ configFile: config.models.configFile });
   const store = new ModelStore(registry, config.models);
-  const pool = new WorkerPool({ size: workers, maxQueue: 1024 });
+  const pool = new WorkerPool({
+    ...config.pool,
+    size: workers ?? config.pool.size,
+    maxQueue: 1024,
+  });
   try {
     await pool.start(await store.resolve(req.model));
     return await runEvaluation(req, {
