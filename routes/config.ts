@@ -7,7 +7,7 @@
  * | `HOST` | `0.0.0.0` | listen address |
  * | `PORT` | `8000` | listen port (0 picks a free one) |
  * | `WORKERS` | cores | inference workers |
- * | `ORT_THREADS` | cores / workers | onnxruntime WASM threads per worker |
+ * | `ORT_THREADS` | `1` | onnxruntime threads per worker (raise it when `WORKERS` is below the core count) |
  * | `ORT_BACKEND` | `auto` | `auto` (hardware WebGPU, else native, else WASM), `wasm`, `webgpu`, `native` |
  * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |

@@ -48,7 +48,7 @@ export interface PoolOptions {
   maxQueue?: number;
   /** Default deadline of a task in ms, from enqueue (default 120000). */
   deadlineMs?: number;
-  /** onnxruntime WASM threads per worker (default: cores / size, at least 1). */
+  /** onnxruntime threads per worker (default 1; raise it when `size` is below the core count). */
   numThreads?: number;
   /** After a running task's deadline, how long its worker may go on before it is replaced (default 30000). */
   killAfterMs?: number;
@@ -118,7 +118,8 @@ export class WorkerPool {
       size,
       maxQueue: options.maxQueue ?? 32,
       deadlineMs: options.deadlineMs ?? 120_000,
-      numThreads: options.numThreads ?? Math.max(1, Math.floor(CORES / size)),
+      // One worker per core already uses every core; threads are opt-in.
+      numThreads: options.numThreads ?? 1,
       killAfterMs: options.killAfterMs ?? 30_000,
       backend: options.backend ?? "auto",
       workerUrl: options.workerUrl ?? new URL("./inference_worker.ts", import.meta.url),
