@@ -143,3 +143,42 @@ export async function listDir(path: string, what: string): Promise<Deno.DirEntry
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Reads the first bytes of a local file.
+ *
+ * @param path The file.
+ * @param length The most bytes wanted.
+ * @returns Up to `length` bytes (fewer when the file is shorter), or `null`
+ * when the file does not exist.
+ * @throws {DatasetMalformedError} When it cannot be opened or read; the message names it.
+ */
+export async function readFileHead(path: string, length: number): Promise<Uint8Array | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (cause) {
+    if (cause instanceof Deno.errors.NotFound) return null;
+    throw new DatasetMalformedError(`Cannot read ${path}: ${(cause as Error).message}`, {
+      path,
+      cause,
+    });
+  }
+  try {
+    const bytes = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const n = await file.read(bytes.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    return bytes.slice(0, filled);
+  } catch (cause) {
+    throw new DatasetMalformedError(`Cannot read ${path}: ${(cause as Error).message}`, {
+      path,
+      cause,
+    });
+  } finally {
+    file.close();
+  }
+}

@@ -6,7 +6,7 @@
  */
 
 import { DatasetMalformedError, DatasetNotFoundError } from "./errors.ts";
-import { insideRoot, isFile, listDir, readBytes } from "./_files.ts";
+import { insideRoot, isFile, listDir, readBytes, readFileHead } from "./_files.ts";
 import { Limiter } from "./_limiter.ts";
 import {
   type DataEntry,
@@ -95,35 +95,7 @@ export class LocalDataSource extends SourceBase {
    */
   async readHead(rel: string, length: number): Promise<Uint8Array | null> {
     const path = this.locate(rel);
-    return await this.#limiter.run(async () => {
-      let file: Deno.FsFile;
-      try {
-        file = await Deno.open(path);
-      } catch (cause) {
-        if (cause instanceof Deno.errors.NotFound) return null;
-        throw new DatasetMalformedError(`Cannot read ${path}: ${(cause as Error).message}`, {
-          path,
-          cause,
-        });
-      }
-      try {
-        const bytes = new Uint8Array(length);
-        let filled = 0;
-        while (filled < length) {
-          const n = await file.read(bytes.subarray(filled));
-          if (n === null) break;
-          filled += n;
-        }
-        return bytes.slice(0, filled);
-      } catch (cause) {
-        throw new DatasetMalformedError(`Cannot read ${path}: ${(cause as Error).message}`, {
-          path,
-          cause,
-        });
-      } finally {
-        file.close();
-      }
-    });
+    return await this.#limiter.run(() => readFileHead(path, length));
   }
 
   /**

@@ -361,23 +361,12 @@ async function readCoco(
   for (const a of animals) {
     for (const b of animals) {
       if (a.species !== b.species || a.imageId === b.imageId) continue;
-      const common = a.kps.flatMap((p, k) => p.labelled && b.kps[k].labelled ? [k] : [])
-        .slice(0, maxKeypoints);
-      pairs.push({
+      pairs.push(visiblePair(a, b, {
         pair_id: `${a.species}/${a.id}-${b.id}`,
         category: a.species,
-        source: a.image,
-        target: b.image,
-        source_kps: toKeypoints(common.flatMap((k) => [a.kps[k].x, a.kps[k].y]), "raw", Infinity),
-        target_kps: toKeypoints(common.flatMap((k) => [b.kps[k].x, b.kps[k].y]), "raw", Infinity),
-        source_size: a.size,
-        target_size: b.size,
-        threshold_base: "bbox",
-        threshold: boxSize(b.box),
-        source_bbox: a.box,
-        target_bbox: b.box,
-        keypoint_ids: common.map((k) => a.names[k]),
-      });
+        maxKeypoints,
+        names: a.names,
+      }));
     }
   }
   return {
@@ -509,24 +498,12 @@ async function readTree(
       throw f.error(`pairs images with ${a.kps.length} and ${b.kps.length} keypoints`);
     }
     if (excluded.has(a.id) || excluded.has(b.id)) return null;
-    const common = a.kps.flatMap((p, k) => p.labelled && b.kps[k].labelled ? [k] : [])
-      .slice(0, maxKeypoints);
-    const names = a.kps.length === AP10K_KEYPOINTS.length ? AP10K_KEYPOINTS : null;
-    return {
+    return visiblePair(a, b, {
       pair_id: id,
       category,
-      source: a.image,
-      target: b.image,
-      source_kps: toKeypoints(common.flatMap((k) => [a.kps[k].x, a.kps[k].y]), "raw", Infinity),
-      target_kps: toKeypoints(common.flatMap((k) => [b.kps[k].x, b.kps[k].y]), "raw", Infinity),
-      source_size: a.size,
-      target_size: b.size,
-      threshold_base: "bbox",
-      threshold: boxSize(b.box),
-      source_bbox: a.box,
-      target_bbox: b.box,
-      keypoint_ids: common.map((k) => names === null ? String(k) : names[k]),
-    };
+      maxKeypoints,
+      names: a.kps.length === AP10K_KEYPOINTS.length ? AP10K_KEYPOINTS : null,
+    });
   });
   return {
     dataset: "ap10k",
@@ -539,5 +516,46 @@ async function readTree(
     threshold_base: "bbox",
     annotations: images.size,
     pairs: pairs.filter((p) => p !== null),
+  };
+}
+
+/** What a pair needs of one annotated animal. */
+interface AnnotatedAnimal {
+  image: string;
+  size: ImageSize | null;
+  box: Box;
+  kps: { x: number; y: number; labelled: boolean }[];
+}
+
+/**
+ * A pair of two annotated animals, keeping only the keypoints labelled in
+ * both (the first `maxKeypoints` of them); threshold: the target box.
+ */
+function visiblePair(
+  a: AnnotatedAnimal,
+  b: AnnotatedAnimal,
+  o: {
+    pair_id: string;
+    category: string;
+    maxKeypoints: number;
+    names: readonly string[] | null;
+  },
+): DatasetPair {
+  const common = a.kps.flatMap((p, k) => p.labelled && b.kps[k].labelled ? [k] : [])
+    .slice(0, o.maxKeypoints);
+  return {
+    pair_id: o.pair_id,
+    category: o.category,
+    source: a.image,
+    target: b.image,
+    source_kps: toKeypoints(common.flatMap((k) => [a.kps[k].x, a.kps[k].y]), "raw", Infinity),
+    target_kps: toKeypoints(common.flatMap((k) => [b.kps[k].x, b.kps[k].y]), "raw", Infinity),
+    source_size: a.size,
+    target_size: b.size,
+    threshold_base: "bbox",
+    threshold: boxSize(b.box),
+    source_bbox: a.box,
+    target_bbox: b.box,
+    keypoint_ids: common.map((k) => o.names === null ? String(k) : o.names[k]),
   };
 }

@@ -20,6 +20,7 @@ import { readImageHeader } from "../core/image_header.ts";
 import { DatasetError, DatasetMalformedError } from "./errors.ts";
 import { type DataSource, openDataSource } from "./data_source.ts";
 import type { ImageSize } from "./types.ts";
+import { readFileHead } from "./_files.ts";
 
 /** Bytes read first; enough for any PNG and most JPEG headers. */
 const FIRST_READ = 4096;
@@ -45,27 +46,7 @@ const FIRST_READ = 4096;
  * ```
  */
 export async function readImageSize(path: string): Promise<ImageSize | null> {
-  return await sizeFromHeads(path, async (length) => {
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path);
-    } catch (cause) {
-      if (cause instanceof Deno.errors.NotFound) return null;
-      throw cause;
-    }
-    try {
-      const bytes = new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        const n = await file.read(bytes.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-      return bytes.subarray(0, filled);
-    } finally {
-      file.close();
-    }
-  });
+  return await sizeFromHeads(path, (length) => readFileHead(path, length));
 }
 
 /**
