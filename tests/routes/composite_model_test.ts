@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BUILTIN_MODELS } from "../../models/registry.ts";
 import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
 import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
@@ -40,19 +41,8 @@ const FILES = {
   "identity.onnx": buildIdentityRefinerGraph(),
 };
 
-const DSIFT = {
-  url: "embedded:dsift",
-  input: "pixel_values",
-  output: "features",
-  layout: "chw",
-  patch_size: 8,
-  prefix_tokens: 0,
-  feature_dim: 128,
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  default_resolution: 256,
-  resolutions: { min: 64, max: 512 },
-};
+// The built-in dsift, capped at 512 px so the refined dense volumes stay small.
+const DSIFT = { ...BUILTIN_MODELS.dsift, resolutions: { min: 64, max: 512 } };
 
 function config(http: ReturnType<typeof serveFiles>) {
   const file = (name: keyof typeof FILES) => ({ url: http.url(name), sha256: sha256(FILES[name]) });
