@@ -1,6 +1,6 @@
 /**
- * Starts the semantic correspondence service: reads settings from the
- * environment, starts the worker pool on the embedded default model, and
+ * Starts the semantic correspondence service: reads the settings once, wires
+ * the services (registry, models, worker pool) on the default model, and
  * serves the API.
  *
  * ```sh
@@ -11,11 +11,8 @@
  */
 
 import { createApp } from "./routes/app.ts";
-import { loadConfig, type ServiceConfig } from "./routes/config.ts";
-import { WorkerPool } from "./workers/pool.ts";
-import { DEFAULT_MODEL_ID, loadRegistry } from "./models/registry.ts";
-import { ModelStore } from "./models/model_store.ts";
-import type { PoolOptions } from "./workers/pool.ts";
+import { loadConfig, type ServiceConfig } from "./service/config.ts";
+import { createServices } from "./service/services.ts";
 
 /** A running service. */
 export interface RunningService {
@@ -30,7 +27,7 @@ export interface RunningService {
 /**
  * Starts the service.
  *
- * @param config Settings (see `routes/config.ts`).
+ * @param config Settings (see `service/config.ts`).
  * @param options `workerUrl` replaces the worker module (fault tests); `quiet` skips the log line.
  * @returns The running service.
  * @throws {TypeError} When `MODELS_CONFIG` names an invalid file.
@@ -39,24 +36,9 @@ export async function startService(
   config: ServiceConfig,
   options: { workerUrl?: URL; quiet?: boolean } = {},
 ): Promise<RunningService> {
-  const registry = await loadRegistry({ configFile: config.models.configFile });
-  const store = new ModelStore(registry, config.models);
-  const poolOptions: PoolOptions = { ...config.pool, workerUrl: options.workerUrl };
-  const pool = new WorkerPool(poolOptions);
-  let ready = false;
-  const readyPromise = store.resolve(DEFAULT_MODEL_ID).then((model) => pool.start(model)).then(
-    () => {
-      ready = true;
-    },
-  );
-  readyPromise.catch((e) => console.error("Default model failed to load:", e));
-  const app = createApp({
-    pool,
-    registry,
-    config,
-    resolveModel: (id) => store.resolve(id),
-    isReady: () => ready,
-  });
+  const services = await createServices(config, { workerUrl: options.workerUrl });
+  services.ready.catch((e) => console.error("Default model failed to load:", e));
+  const app = createApp(services);
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -68,10 +50,10 @@ export async function startService(
   if (!options.quiet) console.log(`Listening on ${url} (workers starting; see /readyz)`);
   return {
     url,
-    ready: readyPromise,
+    ready: services.ready,
     async close() {
       await server.shutdown();
-      await pool.dispose();
+      await services.dispose();
     },
   };
 }

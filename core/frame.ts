@@ -13,10 +13,10 @@
  * - `"letterbox"`: long side resized to `S`, aspect ratio kept, centred on a
  *   zero canvas (GeoAware-SC, Zhang et al. 2024).
  */
-export type ResizeMode = "stretch" | "letterbox";
+export type ResizeMode = typeof RESIZE_MODES[number];
 
-/** The resize modes, in a stable order. */
-export const RESIZE_MODES: readonly ResizeMode[] = Object.freeze(["stretch", "letterbox"]);
+/** The resize modes, in a stable order: the one declaration of {@linkcode ResizeMode}. */
+export const RESIZE_MODES = Object.freeze(["stretch", "letterbox"] as const);
 
 /** Options of {@linkcode makeFrame}. */
 export interface FrameOptions {

@@ -12,51 +12,7 @@ import { type Localization, localizeNn } from "./localize_nn.ts";
 import { localizeSoftargmax } from "./localize_softargmax.ts";
 import { localizeWindowSoftargmax } from "./localize_window_softargmax.ts";
 import type { LocalizerProbes } from "./localizer_probes.ts";
-
-/** A localization method (see FIELD.md section 1, step 4). */
-export type LocalizerName =
-  | "nn"
-  | "bilinear"
-  | "softargmax"
-  | "kernel-softargmax"
-  | "window-softargmax";
-
-/** The localization methods, in a stable order. */
-export const LOCALIZER_NAMES: readonly LocalizerName[] = Object.freeze([
-  "nn",
-  "bilinear",
-  "softargmax",
-  "kernel-softargmax",
-  "window-softargmax",
-]);
-
-/** Options of {@linkcode localize}; each method reads the fields it needs. */
-export interface LocalizerOptions {
-  /** The localization method. */
-  method: LocalizerName;
-  /**
-   * Softmax temperature (> 0) of `softargmax`, `kernel-softargmax` and
-   * `window-softargmax` (for the last it is GeoAware-SC's `beta`, which
-   * GeoAware-SC sets to 0.02).
-   */
-  temperature: number;
-  /** Gaussian sigma of `kernel-softargmax`, in grid cells (> 0). */
-  sigma: number;
-  /** Window half-size of `window-softargmax`, in grid cells (an integer >= 0). */
-  window: number;
-}
-
-/**
- * The official survey baseline's localizer: kernel soft-argmax with
- * `T = 0.03` (its test script) and `sigma = 7` cells. `window` only applies
- * to `window-softargmax` (GeoAware-SC's supervised setting).
- */
-export const DEFAULT_LOCALIZER: Readonly<LocalizerOptions> = Object.freeze({
-  method: "kernel-softargmax",
-  temperature: 0.03,
-  sigma: 7,
-  window: 7,
-});
+import { LOCALIZER_NAMES, type LocalizerOptions } from "./localizer_options.ts";
 
 function locate(
   scores: Float32Array,
@@ -102,7 +58,8 @@ function locate(
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_LOCALIZER, localize } from "./localize.ts";
+ * import { localize } from "./localize.ts";
+ * import { DEFAULT_LOCALIZER } from "./localizer_options.ts";
  * import { localizerProbes } from "./localizer_probes.ts";
  * import assert from "node:assert/strict";
  *

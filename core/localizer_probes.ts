@@ -6,7 +6,7 @@
  */
 
 import type { GridSize } from "./frame_to_grid.ts";
-import type { LocalizerName } from "./localize.ts";
+import type { LocalizerName } from "./localizer_options.ts";
 
 /** Probe points for a localizer, from {@linkcode localizerProbes}. */
 export interface LocalizerProbes {

@@ -14,6 +14,7 @@ export * from "./localize_kernel_softargmax.ts";
 export * from "./localize_window_softargmax.ts";
 export * from "./localize_bilinear.ts";
 export * from "./localizer_probes.ts";
+export * from "./localizer_options.ts";
 export * from "./localize.ts";
 export * from "./official_frame.ts";
 export * from "./image_header.ts";

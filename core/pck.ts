@@ -46,7 +46,10 @@
  */
 
 /** How a distance is compared with `alpha * thresholdBase`. */
-export type PckComparison = "<=" | "<";
+export type PckComparison = typeof PCK_COMPARISONS[number];
+
+/** The comparisons: `<=` (the survey's official code) and `<` (GeoAware-SC). */
+export const PCK_COMPARISONS = Object.freeze(["<=", "<"] as const);
 
 /** The default comparison, that of the survey's official code. */
 export const DEFAULT_PCK_COMPARISON: PckComparison = "<=";

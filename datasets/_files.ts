@@ -8,7 +8,11 @@
  */
 
 import { isAbsolute, join } from "node:path";
-import { DatasetMalformedError, DatasetNotFoundError, DatasetUnsafePathError } from "./errors.ts";
+import {
+  DatasetMalformedError,
+  DatasetNotFoundError,
+  DatasetUnsafePathError,
+} from "../errors/mod.ts";
 
 /**
  * Checks a relative path taken from a dataset file and splits it into its

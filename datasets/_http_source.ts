@@ -11,7 +11,11 @@
  * @module
  */
 
-import { DatasetMalformedError, DatasetNotFoundError, DatasetUnsafePathError } from "./errors.ts";
+import {
+  DatasetMalformedError,
+  DatasetNotFoundError,
+  DatasetUnsafePathError,
+} from "../errors/mod.ts";
 import { safeSegments } from "./_files.ts";
 import { Limiter } from "./_limiter.ts";
 import { checkRootUrl, isLoopbackUrl } from "./_root_url.ts";

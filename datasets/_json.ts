@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DatasetMalformedError } from "./errors.ts";
+import { DatasetMalformedError } from "../errors/mod.ts";
 
 /** Reads typed fields of one JSON object of a dataset file. */
 export class JsonFields {

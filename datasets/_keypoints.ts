@@ -6,14 +6,7 @@
  * @module
  */
 
-import type { Box, KeypointConvention } from "./types.ts";
-
-/** The keypoint conventions, for validation. */
-export const KEYPOINT_CONVENTIONS: readonly KeypointConvention[] = Object.freeze([
-  "raw",
-  "zero-based",
-  "floor",
-]);
+import { type Box, KEYPOINT_CONVENTIONS, type KeypointConvention } from "./types.ts";
 
 /** The official loader's cap on keypoints per pair. */
 export const DEFAULT_MAX_KEYPOINTS = 20;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DatasetMalformedError, DatasetNotFoundError } from "./errors.ts";
+import { DatasetMalformedError, DatasetNotFoundError } from "../errors/mod.ts";
 import { insideRoot, isFile, listDir, readBytes, readFileHead } from "./_files.ts";
 import { Limiter } from "./_limiter.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DatasetMalformedError } from "./errors.ts";
+import { DatasetMalformedError } from "../errors/mod.ts";
 
 /** One entry of a listed folder. */
 export interface DataEntry {

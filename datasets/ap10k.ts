@@ -39,7 +39,7 @@
  * @module
  */
 
-import { DatasetMalformedError, DatasetNotFoundError } from "./errors.ts";
+import { DatasetMalformedError, DatasetNotFoundError } from "../errors/mod.ts";
 import { type DataEntry, type DataSource, openDataSource } from "./data_source.ts";
 import { allInOrder } from "./_all_in_order.ts";
 import { JsonFields } from "./_json.ts";

@@ -67,7 +67,7 @@ export { DATA_SOURCE_DEFAULTS } from "./_source_base.ts";
  * @example Limits
  * ```ts
  * import { DATA_SOURCE_DEFAULTS, openDataSource } from "./data_source.ts";
- * import { DatasetMalformedError } from "./errors.ts";
+ * import { DatasetMalformedError } from "../errors/mod.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(DATA_SOURCE_DEFAULTS.maxBytes, 64 * 1024 * 1024);

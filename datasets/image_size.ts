@@ -17,7 +17,7 @@
  */
 
 import { readImageHeader } from "../core/image_header.ts";
-import { DatasetError, DatasetMalformedError } from "./errors.ts";
+import { DatasetError, DatasetMalformedError } from "../errors/mod.ts";
 import { type DataSource, openDataSource } from "./data_source.ts";
 import type { ImageSize } from "./types.ts";
 import { readFileHead } from "./_files.ts";

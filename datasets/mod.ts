@@ -18,7 +18,7 @@
  */
 
 export * from "./types.ts";
-export * from "./errors.ts";
+export * from "../errors/dataset_errors.ts";
 export * from "./roots.ts";
 export * from "./data_source.ts";
 export * from "./mat_file.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { DatasetMalformedError, DatasetNotFoundError } from "./errors.ts";
+import { DatasetMalformedError, DatasetNotFoundError } from "../errors/mod.ts";
 import { type DataSource, openDataSource } from "./data_source.ts";
 import { allInOrder } from "./_all_in_order.ts";
 import { parseCsv } from "./_csv.ts";

@@ -20,7 +20,7 @@ import { readPfPascal } from "./pf_pascal.ts";
 import { readSpair } from "./spair.ts";
 import { readAp10k } from "./ap10k.ts";
 import { type DataSource, openDataSource } from "./data_source.ts";
-import { DatasetNotFoundError } from "./errors.ts";
+import { DatasetNotFoundError } from "../errors/mod.ts";
 
 /**
  * Splits each dataset has. AP-10K's `train`, `val` and `test` are its COCO

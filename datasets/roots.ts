@@ -19,7 +19,8 @@
  * @module
  */
 
-import type { DatasetId } from "./types.ts";
+import { DATASET_IDS, type DatasetId } from "./types.ts";
+import { DatasetUnavailableError } from "../errors/mod.ts";
 import { checkRootUrl, isUrlRoot } from "./_root_url.ts";
 
 /** Per dataset: the variable that names its root, and its folder under `DATA_ROOT`. */
@@ -31,6 +32,15 @@ export const DATASET_ROOTS = Object.freeze(
     ap10k: { env: "DATA_AP10K", folder: "ap-10k" },
   } as const satisfies Record<DatasetId, { env: string; folder: string }>,
 );
+
+/**
+ * Where one dataset is read from: its root, or why it cannot be (a
+ * misconfigured root makes that dataset unavailable, not the service).
+ */
+export type DatasetRootSetting = { root: string } | { root: null; reason: string };
+
+/** Every dataset's root setting. */
+export type DatasetRoots = Readonly<Record<DatasetId, DatasetRootSetting>>;
 
 /** The default of `DATA_ROOT`. */
 export const DEFAULT_DATA_ROOT = "./data";
@@ -86,4 +96,59 @@ export function datasetRoot(id: DatasetId, env: Record<string, string | undefine
     : env.DATA_ROOT;
   if (isUrlRoot(base)) checkRootUrl(base, "DATA_ROOT");
   return `${base.replace(/[/\\]+$/, "")}/${entry.folder}`;
+}
+
+/**
+ * Resolves every dataset's root with {@linkcode datasetRoot}, keeping the
+ * reason where one cannot be used instead of failing.
+ *
+ * @param env The variables (`DATA_ROOT`, `DATA_SPAIR`...).
+ * @returns Each dataset's root or the reason it has none.
+ *
+ * @example Usage
+ * ```ts
+ * import { datasetRoots } from "./roots.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const roots = datasetRoots({ DATA_ROOT: "/d", DATA_AP10K: "http://example.com/ap" });
+ * assert.deepEqual(roots.pfwillow, { root: "/d/pf-willow" });
+ * assert.equal(roots.ap10k.root, null);
+ * ```
+ */
+export function datasetRoots(env: Record<string, string | undefined>): DatasetRoots {
+  const roots = {} as Record<DatasetId, DatasetRootSetting>;
+  for (const id of DATASET_IDS) {
+    try {
+      roots[id] = { root: datasetRoot(id, env) };
+    } catch (e) {
+      roots[id] = { root: null, reason: (e as Error).message };
+    }
+  }
+  return Object.freeze(roots);
+}
+
+/**
+ * The root of a dataset that must be usable now.
+ *
+ * @param roots The roots, from {@linkcode datasetRoots}.
+ * @param id The dataset.
+ * @returns Its root.
+ * @throws {DatasetUnavailableError} When its root setting cannot be used.
+ *
+ * @example Usage
+ * ```ts
+ * import { datasetRoots, requireRoot } from "./roots.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const roots = datasetRoots({ DATA_SPAIR: "ftp://x/spair" });
+ * assert.equal(requireRoot(roots, "pfwillow"), "./data/pf-willow");
+ * assert.throws(() => requireRoot(roots, "spair"), /DATA_SPAIR/);
+ * ```
+ */
+export function requireRoot(roots: DatasetRoots, id: DatasetId): string {
+  const r = roots[id];
+  if (r.root === null) {
+    throw new DatasetUnavailableError(`Cannot read dataset ${id}: ${r.reason}`);
+  }
+  return r.root;
 }

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { DatasetMalformedError } from "./errors.ts";
+import { DatasetMalformedError } from "../errors/mod.ts";
 import { type DataSource, openDataSource } from "./data_source.ts";
 import { allInOrder } from "./_all_in_order.ts";
 import { JsonFields } from "./_json.ts";

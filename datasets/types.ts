@@ -35,8 +35,11 @@
  * @module
  */
 
-/** The benchmark datasets the service knows. */
-export type DatasetId = "spair" | "pfpascal" | "pfwillow" | "ap10k";
+/** The benchmark datasets the service knows, by the official code's ids. */
+export const DATASET_IDS = Object.freeze(["spair", "pfpascal", "pfwillow", "ap10k"] as const);
+
+/** One of {@linkcode DATASET_IDS}. */
+export type DatasetId = typeof DATASET_IDS[number];
 
 /**
  * What the PCK threshold is measured on:
@@ -52,7 +55,10 @@ export type ThresholdBase = "bbox" | "bbox-kp" | "img";
  * - `zero-based`: minus 1, for files written with MATLAB's 1-based origin.
  * - `floor`: rounded down, as the survey's official PF-WILLOW loader does.
  */
-export type KeypointConvention = "raw" | "zero-based" | "floor";
+export type KeypointConvention = typeof KEYPOINT_CONVENTIONS[number];
+
+/** The keypoint conventions, in a stable order. */
+export const KEYPOINT_CONVENTIONS = Object.freeze(["raw", "zero-based", "floor"] as const);
 
 /** Width and height of an image in pixels. */
 export interface ImageSize {

@@ -39,7 +39,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { ModelLoadError } from "./errors.ts";
+import { ModelLoadError } from "../errors/mod.ts";
 import { resolveModelSource } from "./model_source.ts";
 
 /** Options of {@linkcode downloadFile}. */

@@ -52,7 +52,7 @@
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_BYTES, downloadFile } from "./download_file.ts";
-import { ModelLoadError } from "./errors.ts";
+import { ModelLoadError } from "../errors/mod.ts";
 import { sha256File } from "./file_sha256.ts";
 import { resolveModelSource } from "./model_source.ts";
 

@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { ModelRef } from "../workers/protocol.ts";
+import type { ModelRef } from "./model_ref.ts";
 import type { ModelRegistry } from "./registry.ts";
 import { loadModelFile, type LoadModelFileOptions } from "./loader.ts";
 

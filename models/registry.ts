@@ -29,7 +29,7 @@
  */
 
 import type { BackboneDescriptor, CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
-import { ModelNotFoundError, ResolutionError } from "./errors.ts";
+import { ModelNotFoundError, ResolutionError } from "../errors/mod.ts";
 import { HUB_MODELS } from "./hub_models.ts";
 import { loadModelsConfig } from "./descriptor_schema.ts";
 

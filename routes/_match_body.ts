@@ -22,7 +22,11 @@
  * @module
  */
 
-import { ApiError } from "./_on_error.ts";
+import {
+  InvalidRequestError,
+  MalformedRequestError,
+  UnsupportedMediaTypeError,
+} from "../errors/mod.ts";
 
 /** A match request before validation. */
 export interface RawMatchRequest {
@@ -37,20 +41,19 @@ export interface RawMatchRequest {
  *
  * @param req The request.
  * @returns Image bytes, points (unvalidated) and the other fields as options.
- * @throws {ApiError} 415 for other content types, 400 for unparsable bodies,
- *   422 for missing images.
+ * @throws {UnsupportedMediaTypeError} For other content types.
+ * @throws {MalformedRequestError} For unparsable bodies.
+ * @throws {InvalidRequestError} For missing images.
  */
 export async function readMatchRequest(req: Request): Promise<RawMatchRequest> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type === "multipart/form-data") return await readMultipart(req);
   if (type === "application/json") return await readJson(req);
-  throw new ApiError(
-    415,
-    "unsupported_media_type",
+  throw new UnsupportedMediaTypeError(
     `Cannot read a ${
       type || "body without Content-Type"
     }: send multipart/form-data or application/json`,
-    { accepted: ["multipart/form-data", "application/json"] },
+    { details: { accepted: ["multipart/form-data", "application/json"] } },
   );
 }
 
@@ -59,18 +62,14 @@ async function readMultipart(req: Request): Promise<RawMatchRequest> {
   try {
     form = await req.formData();
   } catch (e) {
-    throw new ApiError(
-      400,
-      "malformed_request",
-      `Cannot parse multipart body: ${(e as Error).message}`,
-    );
+    throw new MalformedRequestError(`Cannot parse multipart body: ${(e as Error).message}`);
   }
   const file = async (name: string) => {
     const v = form.get(name);
     if (v === null) throw missing(name);
     if (typeof v === "string") {
-      throw new ApiError(422, "invalid_request", `Field \`${name}\` must be a file upload`, {
-        issues: [{ path: [name], message: "Expected a file", code: "invalid_type" }],
+      throw new InvalidRequestError(`Field \`${name}\` must be a file upload`, {
+        details: { issues: [{ path: [name], message: "Expected a file", code: "invalid_type" }] },
       });
     }
     return new Uint8Array(await v.arrayBuffer());
@@ -83,7 +82,7 @@ async function readMultipart(req: Request): Promise<RawMatchRequest> {
   try {
     points = JSON.parse(String(rawPoints));
   } catch {
-    throw new ApiError(400, "malformed_request", "Field `points` is not JSON: send [[x, y], ...]");
+    throw new MalformedRequestError("Field `points` is not JSON: send [[x, y], ...]");
   }
   const options: Record<string, unknown> = {};
   for (const [k, v] of form.entries()) {
@@ -97,10 +96,10 @@ async function readJson(req: Request): Promise<RawMatchRequest> {
   try {
     body = await req.json();
   } catch (e) {
-    throw new ApiError(400, "malformed_request", `Cannot parse JSON body: ${(e as Error).message}`);
+    throw new MalformedRequestError(`Cannot parse JSON body: ${(e as Error).message}`);
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "malformed_request", "The JSON body must be an object");
+    throw new MalformedRequestError("The JSON body must be an object");
   }
   const { source, target, points, ...options } = body as Record<string, unknown>;
   return { source: base64(source, "source"), target: base64(target, "target"), points, options };
@@ -109,8 +108,10 @@ async function readJson(req: Request): Promise<RawMatchRequest> {
 function base64(value: unknown, name: string): Uint8Array {
   if (value === undefined) throw missing(name);
   if (typeof value !== "string") {
-    throw new ApiError(422, "invalid_request", `Field \`${name}\` must be a base64 string`, {
-      issues: [{ path: [name], message: "Expected a base64 string", code: "invalid_type" }],
+    throw new InvalidRequestError(`Field \`${name}\` must be a base64 string`, {
+      details: {
+        issues: [{ path: [name], message: "Expected a base64 string", code: "invalid_type" }],
+      },
     });
   }
   // Accept data URLs as browsers produce them.
@@ -121,12 +122,12 @@ function base64(value: unknown, name: string): Uint8Array {
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
   } catch {
-    throw new ApiError(400, "malformed_request", `Field \`${name}\` is not valid base64`);
+    throw new MalformedRequestError(`Field \`${name}\` is not valid base64`);
   }
 }
 
-function missing(name: string): ApiError {
-  return new ApiError(422, "invalid_request", `Missing \`${name}\``, {
-    issues: [{ path: [name], message: "Required", code: "invalid_type" }],
+function missing(name: string): InvalidRequestError {
+  return new InvalidRequestError(`Missing \`${name}\``, {
+    details: { issues: [{ path: [name], message: "Required", code: "invalid_type" }] },
   });
 }

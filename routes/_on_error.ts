@@ -1,17 +1,22 @@
 /**
  * Errors as HTTP, in one place: every failure becomes
- * `{ "error": { "code", "message", "details"? }, "request_id" }` with a stable
- * code and status. Only bugs become 500, and those are logged with their stack
- * (which never reaches the client).
+ * `{ "error": { "code", "message", "details"? }, "request_id" }`. A
+ * {@linkcode ServiceError} keeps its stable code and gets the status of its
+ * class from {@linkcode ERROR_STATUS}; anything else is a bug: logged with
+ * the request id and its stack, answered `500 internal_error` with a message
+ * that says nothing about the cause.
  *
  * @example Usage
  * ```ts
  * import { Hono } from "hono";
- * import { ApiError, onError } from "./_on_error.ts";
+ * import { onError } from "./_on_error.ts";
+ * import { MalformedRequestError } from "../errors/mod.ts";
  * import assert from "node:assert/strict";
  *
  * const app = new Hono();
- * app.get("/", () => { throw new ApiError(400, "malformed_request", "Cannot parse body"); });
+ * app.get("/", () => {
+ *   throw new MalformedRequestError("Cannot parse body");
+ * });
  * app.onError(onError);
  * const res = await app.request("/");
  * assert.equal(res.status, 400);
@@ -25,80 +30,117 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
+  DatasetMalformedError,
+  DatasetNotFoundError,
+  DatasetUnavailableError,
+  DatasetUnsafePathError,
   ImageDecodeError,
   ImageTooLargeError,
   InferenceTimeoutError,
-  PointOutOfBoundsError,
-  PoolClosedError,
-  PoolSaturatedError,
-  ServiceError,
-  UnsupportedImageError,
-  WorkerCrashedError,
-} from "../workers/errors.ts";
-import {
+  InvalidRequestError,
+  MalformedRequestError,
+  MethodNotAllowedError,
   ModelContractError,
   ModelLoadError,
   ModelNotFoundError,
+  PayloadTooLargeError,
+  PointOutOfBoundsError,
+  PoolClosedError,
+  PoolSaturatedError,
   ResolutionError,
-} from "../models/errors.ts";
-import {
-  DatasetError,
-  DatasetMalformedError,
-  DatasetNotFoundError,
-  DatasetUnsafePathError,
-} from "../datasets/errors.ts";
+  RouteNotFoundError,
+  ServiceError,
+  TooManyPointsError,
+  UnknownTableError,
+  UnsupportedImageError,
+  UnsupportedMediaTypeError,
+  WorkerCrashedError,
+} from "../errors/mod.ts";
 
-/** An error raised by a route itself, with its status and code. */
-export class ApiError extends HTTPException {
-  /** Stable error code. */
-  readonly code: string;
-  /** Structured details for the client. */
-  readonly details?: unknown;
+type ErrorClass = abstract new (...args: never[]) => ServiceError;
 
-  /**
-   * @param status HTTP status.
-   * @param code Stable code, e.g. `invalid_request`.
-   * @param message Human-readable message.
-   * @param details Structured details.
-   */
-  constructor(status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
-    super(status, { message });
-    this.code = code;
-    this.details = details;
-  }
-}
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** Status of each named error class; the first match wins. */
+/** The HTTP status of each error class: the one mapping. */
 export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusCode]> = [
+  [MalformedRequestError, 400],
   [ImageDecodeError, 400],
-  [UnsupportedImageError, 415],
+  [RouteNotFoundError, 404],
+  [ModelNotFoundError, 404],
+  [DatasetNotFoundError, 404],
+  [UnknownTableError, 404],
+  [MethodNotAllowedError, 405],
+  [PayloadTooLargeError, 413],
+  [TooManyPointsError, 413],
   [ImageTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [UnsupportedImageError, 415],
+  [InvalidRequestError, 422],
   [PointOutOfBoundsError, 422],
   [ResolutionError, 422],
   [ModelContractError, 422],
-  [ModelNotFoundError, 404],
   [ModelLoadError, 503],
   [PoolSaturatedError, 503],
   [PoolClosedError, 503],
   [WorkerCrashedError, 503],
-  [InferenceTimeoutError, 504],
-  [DatasetNotFoundError, 404],
   [DatasetMalformedError, 503],
   [DatasetUnsafePathError, 503],
+  [DatasetUnavailableError, 503],
+  [InferenceTimeoutError, 504],
 ];
 
-const STATUS_CODE: Record<number, string> = {
-  400: "malformed_request",
-  404: "not_found",
-  405: "method_not_allowed",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-  422: "invalid_request",
-  503: "unavailable",
-  504: "deadline_exceeded",
-};
+/** Classes whose 503 a client should retry after a second. */
+const RETRY_AFTER_ONE: readonly ErrorClass[] = [WorkerCrashedError, ModelLoadError];
+
+/** The JSON body of an error, as every route and every stream sends it. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/** What an error becomes on the wire: status, headers and body. */
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  headers: Record<string, string>;
+  error: ErrorBody;
+}
+
+const INTERNAL: ErrorBody = Object.freeze({
+  code: "internal_error",
+  message: "Internal error; it has been logged",
+});
+
+/**
+ * Maps anything thrown to its answer, logging bugs with the request id.
+ * Streaming routes call this too, so an error after the stream has begun
+ * carries the same code and message it would have as a plain response.
+ *
+ * @param err What was thrown.
+ * @param requestId The request's id, for the log.
+ * @returns Status, headers and the error body.
+ */
+export function errorAnswer(err: unknown, requestId: string | null): ErrorAnswer {
+  if (err instanceof ServiceError) {
+    const entry = ERROR_STATUS.find(([cls]) => err instanceof cls);
+    if (entry) {
+      const headers: Record<string, string> = {};
+      if (err instanceof PoolSaturatedError) headers["Retry-After"] = String(err.retryAfter);
+      if (RETRY_AFTER_ONE.some((cls) => err instanceof cls)) headers["Retry-After"] = "1";
+      const error: ErrorBody = { code: err.code, message: err.message };
+      if (err.details !== undefined) error.details = err.details;
+      return { status: entry[1], headers, error };
+    }
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    // Hono's own middleware (e.g. a malformed request id) speaks HTTPException.
+    return {
+      status: err.status as ContentfulStatusCode,
+      headers: {},
+      error: { code: "http_error", message: err.message || `HTTP ${err.status}` },
+    };
+  }
+  console.error(`request ${requestId} failed:`, err);
+  return { status: 500, headers: {}, error: { ...INTERNAL } };
+}
 
 /**
  * Hono error handler: maps an error to its JSON response.
@@ -109,35 +151,7 @@ const STATUS_CODE: Record<number, string> = {
  */
 export function onError(err: Error, c: Context): Response {
   const requestId = (c.get("requestId" as never) as string | undefined) ?? null;
-  const body = (status: ContentfulStatusCode, code: string, message: string, details?: unknown) =>
-    c.json({
-      error: { code, message, ...(details === undefined ? {} : { details }) },
-      request_id: requestId,
-    }, status);
-
-  if (err instanceof ApiError) {
-    return body(err.status as ContentfulStatusCode, err.code, err.message, err.details);
-  }
-  for (const [cls, status] of ERROR_STATUS) {
-    if (err instanceof cls) {
-      const e = err as ServiceError | DatasetError;
-      if (e instanceof PoolSaturatedError) c.header("Retry-After", String(e.retryAfter));
-      if (e instanceof WorkerCrashedError || e instanceof ModelLoadError) {
-        c.header("Retry-After", "1");
-      }
-      const details = e instanceof DatasetError
-        ? (e.path ? { path: e.path } : undefined)
-        : e.details;
-      return body(status, e.code, e.message, details);
-    }
-  }
-  if (err instanceof HTTPException) {
-    const status = err.status as ContentfulStatusCode;
-    return body(status, STATUS_CODE[status] ?? "http_error", err.message || `HTTP ${status}`);
-  }
-  if (err instanceof RangeError || err instanceof TypeError) {
-    return body(400, "invalid_input", err.message);
-  }
-  console.error(`request ${requestId} failed:`, err);
-  return body(500, "internal_error", "Internal error; it has been logged");
+  const answer = errorAnswer(err, requestId);
+  for (const [k, v] of Object.entries(answer.headers)) c.header(k, v);
+  return c.json({ error: answer.error, request_id: requestId }, answer.status);
 }

@@ -20,7 +20,7 @@
 import type { z } from "zod";
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
-import { ApiError } from "./_on_error.ts";
+import { InvalidRequestError } from "../errors/mod.ts";
 
 /** One validation problem, as clients see it. */
 export interface ValidationIssue {
@@ -41,12 +41,12 @@ function issuesOf(error: IssueList): ValidationIssue[] {
   }));
 }
 
-function invalid(error: IssueList): ApiError {
+function invalid(error: IssueList): InvalidRequestError {
   const issues = issuesOf(error);
   const first = issues[0];
   const where = first && first.path.length ? ` at \`${first.path.join(".")}\`` : "";
-  return new ApiError(422, "invalid_request", `Invalid request${where}: ${first?.message}`, {
-    issues,
+  return new InvalidRequestError(`Invalid request${where}: ${first?.message}`, {
+    details: { issues },
   });
 }
 
@@ -56,7 +56,7 @@ function invalid(error: IssueList): ApiError {
  * @param schema The zod schema.
  * @param value The input.
  * @returns The parsed value.
- * @throws {ApiError} 422 `invalid_request` with the issues.
+ * @throws {InvalidRequestError} 422 `invalid_request` with the issues.
  */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const r = schema.safeParse(value);

@@ -15,7 +15,8 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AppEnv, Services } from "./app_env.ts";
-import { ApiError, onError } from "./_on_error.ts";
+import { onError } from "./_on_error.ts";
+import { RouteNotFoundError } from "../errors/mod.ts";
 import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
@@ -43,7 +44,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);
   app.notFound((c) =>
-    onError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`), c)
+    onError(new RouteNotFoundError(`No route for ${c.req.method} ${c.req.path}`), c)
   );
   app.onError(onError);
   return app;

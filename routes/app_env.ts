@@ -15,21 +15,9 @@
  */
 
 import type { RequestIdVariables } from "hono/request-id";
-import type { WorkerPool } from "../workers/pool.ts";
-import type { ModelRegistry } from "../models/registry.ts";
-import type { ModelRef } from "../workers/protocol.ts";
-import type { ServiceConfig } from "./config.ts";
+import type { Services } from "../service/services.ts";
 
-/** The service's moving parts, shared by every route. */
-export interface Services {
-  pool: WorkerPool;
-  registry: ModelRegistry;
-  config: ServiceConfig;
-  /** Turns a model id into what a worker needs (downloading and verifying it if needed). */
-  resolveModel(id: string): Promise<ModelRef>;
-  /** True once the default model is loaded and has run once in every worker. */
-  isReady(): boolean;
-}
+export type { Services };
 
 /** Hono environment of every route. */
 export type AppEnv = { Variables: RequestIdVariables & { services: Services } };

@@ -12,13 +12,11 @@ import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
 import { DATASET_SPLITS, readDataset } from "../datasets/read_dataset.ts";
-import { datasetRoot } from "../datasets/roots.ts";
+import { requireRoot } from "../datasets/roots.ts";
 import { selectPairs } from "../datasets/select_pairs.ts";
-import type { DatasetId, DatasetPair, DatasetSlice } from "../datasets/types.ts";
+import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/types.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
 import { DEFAULT_MODEL_ID } from "../models/registry.ts";
-
-const IDS = ["spair", "pfpascal", "pfwillow", "ap10k"] as const;
 
 const PairsQuery = z.object({
   split: z.string().min(1).default("test"),
@@ -31,17 +29,16 @@ const PairsQuery = z.object({
 const app = new Hono<AppEnv>();
 
 app.get("/", async (c) => {
-  const env = Deno.env.toObject();
+  const roots = c.var.services.config.datasets;
   const datasets: unknown[] = [];
-  for (const id of IDS) {
-    let root: string;
-    try {
-      root = datasetRoot(id, env);
-    } catch (e) {
+  for (const id of DATASET_IDS) {
+    const setting = roots[id];
+    if (setting.root === null) {
       // A misconfigured root makes that dataset unavailable, not the listing.
-      datasets.push({ id, root: null, present: false, reason: (e as Error).message, splits: {} });
+      datasets.push({ id, root: null, present: false, reason: setting.reason, splits: {} });
       continue;
     }
+    const root = setting.root;
     const splits: Record<string, unknown> = {};
     for (const split of DATASET_SPLITS[id]) {
       try {
@@ -59,16 +56,14 @@ app.get("/", async (c) => {
 
 app.get(
   "/:name/pairs",
-  validate("param", z.object({ name: z.enum(IDS) })),
+  validate("param", z.object({ name: z.enum(DATASET_IDS) })),
   validate("query", PairsQuery),
   async (c) => {
     const { name } = c.req.valid("param");
     const q = c.req.valid("query");
-    const { registry } = c.var.services;
+    const { registry, config } = c.var.services;
     const size = q.resolution ?? registry.get(DEFAULT_MODEL_ID).default_resolution;
-    const slice = await readDataset(name as DatasetId, datasetRoot(name, Deno.env.toObject()), {
-      split: q.split,
-    });
+    const slice = await readDataset(name, requireRoot(config.datasets, name), { split: q.split });
     const selected = selectPairs(slice.pairs, { categories: q.categories });
     const offset = q.offset ?? 0;
     const page = selected.slice(offset, offset + q.limit);

@@ -8,56 +8,37 @@
 
 import { Hono } from "hono";
 import { streamSSE, streamText } from "hono/streaming";
-import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
-import { MatchOptionsSchema } from "./match.ts";
-import type { EvaluationProgress } from "../datasets/evaluation.ts";
-import { type EvaluateRequest, runEvaluation } from "../datasets/run_evaluation.ts";
-import { DEFAULT_RUNS_DIR, saveRun } from "../datasets/leaderboard.ts";
+import { errorAnswer } from "./_on_error.ts";
+import { EvaluateRequestSchema } from "../evaluation/request.ts";
+import type { EvaluationProgress } from "../evaluation/evaluate_pairs.ts";
+import { runEvaluation } from "../evaluation/run_evaluation.ts";
+import { saveRun } from "../evaluation/runs_store.ts";
 import { basename } from "node:path";
-
-/** The request body; parses to an {@linkcode EvaluateRequest}. */
-export const EvaluateSchema = MatchOptionsSchema.extend({
-  dataset: z.enum(["spair", "pfpascal", "pfwillow", "ap10k"]),
-  split: z.string().min(1).default("test"),
-  categories: z.array(z.string().min(1)).optional(),
-  pair_ids: z.array(z.string().min(1)).optional(),
-  offset: z.number().int().min(0).optional(),
-  limit: z.number().int().min(1).optional(),
-  shards: z.number().int().min(1).optional(),
-  shard: z.number().int().min(0).optional(),
-  alphas: z.array(z.number().positive().max(1)).min(1).default([0.01, 0.05, 0.1, 0.15]),
-  by: z.enum(["image", "point"]).default("image"),
-  frame: z.enum(["official", "original", "both"]).default("official"),
-  comparison: z.enum(["<=", "<"]).default("<="),
-  keypoints: z.enum(["raw", "zero-based", "floor"]).optional(),
-  return_predictions: z.boolean().default(false),
-  save_run: z.boolean().default(false),
-}).refine((r) => r.shard === undefined || r.shard < (r.shards ?? 1), {
-  message: "shard must be less than shards",
-  path: ["shard"],
-});
 
 const app = new Hono<AppEnv>();
 
-app.post("/", validate("json", EvaluateSchema), async (c) => {
-  const req = c.req.valid("json") as EvaluateRequest;
+app.post("/", validate("json", EvaluateRequestSchema), async (c) => {
+  const req = c.req.valid("json");
   const { pool, registry, config, resolveModel } = c.var.services;
   const deps = {
     pool,
     registry,
     resolveModel,
     limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
-    env: Deno.env.toObject(),
+    roots: config.datasets,
   };
   // A saved run is listed by GET /v1/leaderboard beside the literature.
   const run = async (onProgress?: (p: EvaluationProgress) => void) => {
     const report = await runEvaluation(req, deps, onProgress);
     if (!req.save_run) return report;
-    const file = await saveRun(report, deps.env.RUNS_DIR ?? DEFAULT_RUNS_DIR);
+    const file = await saveRun(report, config.runs.dir);
     return { ...report, saved_as: basename(file) };
   };
+  // Once streaming has begun the status is sent: errors travel as the last
+  // event, with the code and message the same error has as a response.
+  const errorEvent = (e: unknown) => errorAnswer(e, c.get("requestId")).error;
 
   const accept = c.req.header("accept") ?? "";
   if (accept.includes("application/x-ndjson")) {
@@ -71,7 +52,7 @@ app.post("/", validate("json", EvaluateSchema), async (c) => {
         await Promise.all(pending);
         await stream.writeln(JSON.stringify({ type: "result", result }));
       } catch (e) {
-        await stream.writeln(JSON.stringify({ type: "error", error: errorBody(e) }));
+        await stream.writeln(JSON.stringify({ type: "error", error: errorEvent(e) }));
       }
     });
   }
@@ -85,20 +66,11 @@ app.post("/", validate("json", EvaluateSchema), async (c) => {
         await Promise.all(pending);
         await stream.writeSSE({ event: "result", data: JSON.stringify(result) });
       } catch (e) {
-        await stream.writeSSE({ event: "error", data: JSON.stringify(errorBody(e)) });
+        await stream.writeSSE({ event: "error", data: JSON.stringify(errorEvent(e)) });
       }
     });
   }
   return c.json(await run());
 });
-
-// Once streaming has begun the status is sent: errors travel as the last event.
-function errorBody(e: unknown): { code: string; message: string } {
-  const code = (e as { code?: unknown })?.code;
-  return {
-    code: typeof code === "string" ? code : "internal_error",
-    message: e instanceof Error ? e.message : String(e),
-  };
-}
 
 export default app;

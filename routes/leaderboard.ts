@@ -7,7 +7,7 @@
  * (`supervised | weakly_supervised | zero_shot`), `kind`
  * (`literature | ablation | baseline_comparison`), `alpha` (e.g. `0.1`).
  * A bad value is 422 `invalid_request`; an unknown table is 404
- * `unknown_table`. Runs are read from `RUNS_DIR` (default `./runs`) at each
+ * `unknown_table`. Runs are read from the configured `RUNS_DIR` at each
  * request and filtered by `dataset` and `alpha` only.
  *
  * The answer:
@@ -46,9 +46,18 @@
  * import { Hono } from "hono";
  * import leaderboard from "./leaderboard.ts";
  * import { onError } from "./_on_error.ts";
+ * import type { AppEnv, Services } from "./app_env.ts";
+ * import { loadConfig } from "../service/config.ts";
  * import assert from "node:assert/strict";
  *
- * const app = new Hono().route("/v1/leaderboard", leaderboard);
+ * // The route reads only the settings of the services.
+ * const config = loadConfig({ RUNS_DIR: "/no/such/runs" });
+ * const app = new Hono<AppEnv>();
+ * app.use(async (c, next) => {
+ *   c.set("services", { config } as Services);
+ *   await next();
+ * });
+ * app.route("/v1/leaderboard", leaderboard);
  * app.onError(onError);
  * const body = await (await app.request("/v1/leaderboard?table=xii&alpha=0.1")).json();
  * assert.deepEqual(body.tables.map((t: { id: string }) => t.id), ["XII"]);
@@ -62,24 +71,18 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
-import { ApiError } from "./_on_error.ts";
-import {
-  buildLeaderboard,
-  DEFAULT_RUNS_DIR,
-  loadSurvey,
-  type Setting,
-  SETTINGS,
-  TABLE_KINDS,
-  type TableKind,
-} from "../datasets/leaderboard.ts";
+import { UnknownTableError } from "../errors/mod.ts";
+import { buildLeaderboard } from "../leaderboard/board.ts";
+import { loadSurvey, SETTINGS, TABLE_KINDS } from "../leaderboard/survey.ts";
+import { DATASET_IDS } from "../datasets/types.ts";
 
 /** The query. */
 export const LeaderboardQuerySchema = z.strictObject({
-  dataset: z.enum(["spair", "pfpascal", "pfwillow", "ap10k"]).optional(),
+  dataset: z.enum(DATASET_IDS).optional(),
   table: z.string().regex(/^[A-Za-z0-9]{1,8}$/, "not a table id").transform((s) => s.toUpperCase())
     .optional(),
-  setting: z.enum(SETTINGS as [Setting, ...Setting[]]).optional(),
-  kind: z.enum(TABLE_KINDS as [TableKind, ...TableKind[]]).optional(),
+  setting: z.enum(SETTINGS).optional(),
+  kind: z.enum(TABLE_KINDS).optional(),
   alpha: z.coerce.number().positive().max(1).optional(),
 });
 
@@ -89,15 +92,13 @@ export type LeaderboardQuery = z.output<typeof LeaderboardQuerySchema>;
 const app = new Hono<AppEnv>();
 
 app.get("/", validate("query", LeaderboardQuerySchema), async (c) => {
-  const q = c.req.valid("query") as LeaderboardQuery;
+  const q = c.req.valid("query");
   if (q.table !== undefined) {
     const known = (await loadSurvey()).tables.map((t) => t.id);
     if (!known.includes(q.table)) {
-      throw new ApiError(
-        404,
-        "unknown_table",
+      throw new UnknownTableError(
         `Cannot find table \`${q.table}\`: known tables are ${known.join(", ")}`,
-        { known },
+        { details: { known } },
       );
     }
   }
@@ -107,7 +108,7 @@ app.get("/", validate("query", LeaderboardQuerySchema), async (c) => {
     setting: q.setting,
     kind: q.kind,
     alpha: q.alpha === undefined ? undefined : String(q.alpha),
-  }, { runsDir: Deno.env.get("RUNS_DIR") || DEFAULT_RUNS_DIR });
+  }, { runsDir: c.var.services.config.runs.dir });
   return c.json(board);
 });
 

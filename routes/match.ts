@@ -9,31 +9,12 @@
 
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
-import { ApiError } from "./_on_error.ts";
+import { PayloadTooLargeError, TooManyPointsError } from "../errors/mod.ts";
 import { parseInput } from "./_validate.ts";
 import { readMatchRequest } from "./_match_body.ts";
 import { checkImage } from "../workers/decode_image.ts";
-import { DEFAULT_LOCALIZER } from "../core/localize.ts";
-import { DEFAULT_MODEL_ID } from "../models/registry.ts";
-
-const num = z.coerce.number().refine(Number.isFinite, "Expected a finite number");
-
-/** Options shared by both request forms (multipart fields arrive as strings). */
-export const MatchOptionsSchema = z.object({
-  model: z.string().min(1).default(DEFAULT_MODEL_ID),
-  resolution: z.coerce.number().int().positive().optional(),
-  resize: z.enum(["stretch", "letterbox"]).default("stretch"),
-  localizer: z.enum(["nn", "bilinear", "softargmax", "kernel-softargmax", "window-softargmax"])
-    .default(DEFAULT_LOCALIZER.method),
-  temperature: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.temperature),
-  sigma: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.sigma),
-  window: z.coerce.number().int().min(0).default(DEFAULT_LOCALIZER.window),
-});
-
-/** Query points: `[[x, y], ...]` in source-image pixels. */
-export const PointsSchema = z.array(z.tuple([z.number().finite(), z.number().finite()])).min(1);
+import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
 
 const app = new Hono<AppEnv>();
 
@@ -45,8 +26,8 @@ app.post(
     return await bodyLimit({
       maxSize: limit,
       onError: () => {
-        throw new ApiError(413, "payload_too_large", `Request body exceeds ${limit} bytes`, {
-          limit,
+        throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`, {
+          details: { limit },
         });
       },
     })(c, next);
@@ -55,11 +36,9 @@ app.post(
     const { pool, config, registry, resolveModel } = c.var.services;
     const body = await readMatchRequest(c.req.raw);
     if (Array.isArray(body.points) && body.points.length > config.limits.maxPoints) {
-      throw new ApiError(
-        413,
-        "too_many_points",
+      throw new TooManyPointsError(
         `Cannot match ${body.points.length} points: the limit is ${config.limits.maxPoints}`,
-        { limit: config.limits.maxPoints, actual: body.points.length },
+        { details: { limit: config.limits.maxPoints, actual: body.points.length } },
       );
     }
     const points = parseInput(PointsSchema, body.points);
@@ -70,12 +49,7 @@ app.post(
     const descriptor = registry.get(options.model);
     const resolution = registry.resolution(descriptor, options.resolution);
     const model = await resolveModel(descriptor.id);
-    const localizer = {
-      method: options.localizer,
-      temperature: options.temperature,
-      sigma: options.sigma,
-      window: options.window,
-    };
+    const localizer = localizerOf(options);
     const started = performance.now();
     const result = await pool.run("match", {
       source: body.source,

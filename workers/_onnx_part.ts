@@ -7,7 +7,7 @@
  */
 
 import type { OnnxFileSpec } from "../models/descriptor.ts";
-import { ModelContractError, ModelLoadError } from "../models/errors.ts";
+import { ModelContractError, ModelLoadError } from "../errors/mod.ts";
 import { createSession } from "./backend.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
 

@@ -19,20 +19,15 @@
  * @module
  */
 
-import type { BackendName, InferenceSession } from "./session.ts";
+import { BACKEND_NAMES, type BackendName, type InferenceSession } from "./session.ts";
 import { configuredThreads, createWebSession } from "./ort.ts";
 import { createNativeSession, loadNativeRuntime } from "./ort_native.ts";
 
 /** What a deployment asks for. */
-export type BackendPreference = "auto" | BackendName;
+export type BackendPreference = typeof BACKEND_PREFERENCES[number];
 
-/** The backend preferences, for validation. */
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = Object.freeze([
-  "auto",
-  "wasm",
-  "webgpu",
-  "native",
-]);
+/** The backend preferences (`ORT_BACKEND`): `auto` or a backend. */
+export const BACKEND_PREFERENCES = Object.freeze(["auto", ...BACKEND_NAMES] as const);
 
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|softpipe/i;
 

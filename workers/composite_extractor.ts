@@ -40,7 +40,7 @@
  */
 
 import type { CompositeDescriptor } from "../models/descriptor.ts";
-import { ModelContractError } from "../models/errors.ts";
+import { ModelContractError } from "../errors/mod.ts";
 import { makeFrame, type ResizeMode } from "../core/frame.ts";
 import { fuseFeatureMaps, type WeightedFeatureMap } from "../core/fuse_feature_maps.ts";
 import { DEFAULT_FEATURE_RESIZE } from "../core/resize_feature_map.ts";

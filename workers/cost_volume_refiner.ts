@@ -6,7 +6,7 @@
  * @example Usage
  * ```ts
  * import { CostVolumeRefiner } from "./cost_volume_refiner.ts";
- * import { buildIdentityRefinerGraph } from "../models/identity_refiner_graph.ts";
+ * import { buildIdentityRefinerGraph } from "../tests/fixtures/identity_refiner_graph.ts";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -25,7 +25,7 @@
  * @module
  */
 
-import { ModelContractError } from "../models/errors.ts";
+import { ModelContractError } from "../errors/mod.ts";
 import type { RefinerRef } from "./protocol.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
 import { openOnnxPart } from "./_onnx_part.ts";

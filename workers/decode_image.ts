@@ -9,7 +9,7 @@
  * @example Usage
  * ```ts
  * import { checkImage, DEFAULT_IMAGE_LIMITS } from "./decode_image.ts";
- * import { ImageTooLargeError } from "./errors.ts";
+ * import { ImageTooLargeError } from "../errors/mod.ts";
  * import assert from "node:assert/strict";
  *
  * // SOI, then a baseline SOF0 claiming 60000x60000 pixels: rejected from the header alone.
@@ -26,7 +26,7 @@ import { decode as decodePng } from "fast-png";
 import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import type { MozJPEGModule } from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import { type ImageHeader, readImageHeader } from "../core/image_header.ts";
-import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "./errors.ts";
+import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "../errors/mod.ts";
 
 /** Upper bounds on an encoded image. */
 export interface ImageLimits {
@@ -68,7 +68,7 @@ export interface DecodedImage {
  * @example Usage
  * ```ts
  * import { checkImage } from "./decode_image.ts";
- * import { ImageTooLargeError, UnsupportedImageError } from "./errors.ts";
+ * import { ImageTooLargeError, UnsupportedImageError } from "../errors/mod.ts";
  * import assert from "node:assert/strict";
  *
  * const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 2, 0, 3, 1, 1, 0x11, 0]);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { ModelRef } from "./protocol.ts";
+import type { ModelRef } from "../models/model_ref.ts";
 import type { DecodedImage } from "./decode_image.ts";
 import type { ResizeMode } from "../core/frame.ts";
 import { type Frame, makeFrame } from "../core/frame.ts";
@@ -28,7 +28,7 @@ import { padImage } from "../core/pad_image.ts";
 import { toNormalizedCHW } from "../core/normalize.ts";
 import { type FeatureGrid, toFeatureGrid } from "../core/feature_grid.ts";
 import { embeddedModelBytes } from "../models/embedded.ts";
-import { ModelContractError, ModelLoadError } from "../models/errors.ts";
+import { ModelContractError, ModelLoadError } from "../errors/mod.ts";
 import type { BackboneDescriptor } from "../models/descriptor.ts";
 import { createSession } from "./backend.ts";
 import type { BackendName, InferenceSession } from "./session.ts";

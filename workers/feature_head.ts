@@ -7,7 +7,7 @@
  * @example Usage
  * ```ts
  * import { FeatureHead } from "./feature_head.ts";
- * import { buildBottleneckHeadGraph } from "../models/bottleneck_head_graph.ts";
+ * import { buildBottleneckHeadGraph } from "../tests/fixtures/bottleneck_head_graph.ts";
  * import { BUILTIN_MODELS } from "../models/registry.ts";
  * import assert from "node:assert/strict";
  *
@@ -33,9 +33,9 @@
  */
 
 import type { FeatureHeadSpec } from "../models/descriptor.ts";
-import { ModelContractError, ModelLoadError } from "../models/errors.ts";
+import { ModelContractError, ModelLoadError } from "../errors/mod.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
-import type { ModelRef } from "./protocol.ts";
+import type { ModelRef } from "../models/model_ref.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
 import type { ExtractedFeatures, GridExtractor } from "./feature_extractor.ts";
 import type { DecodedImage } from "./decode_image.ts";

@@ -26,7 +26,7 @@
  * ```ts
  * import { MatchPipeline } from "./match_pipeline.ts";
  * import { BUILTIN_MODELS } from "../models/registry.ts";
- * import { DEFAULT_LOCALIZER } from "../core/localize.ts";
+ * import { DEFAULT_LOCALIZER } from "../core/localizer_options.ts";
  * import { DEFAULT_IMAGE_LIMITS } from "./decode_image.ts";
  * import { encode } from "fast-png";
  * import assert from "node:assert/strict";
@@ -53,18 +53,17 @@ import type {
   MatchFeaturesResult,
   MatchJob,
   MatchResult,
-  ModelRef,
   RefinerRef,
 } from "./protocol.ts";
+import type { ModelRef } from "../models/model_ref.ts";
 import { decodeImage } from "./decode_image.ts";
 import { FeatureExtractor, type GridExtractor } from "./feature_extractor.ts";
 import { CompositeExtractor } from "./composite_extractor.ts";
 import { FeatureHead } from "./feature_head.ts";
 import { CostVolumeRefiner } from "./cost_volume_refiner.ts";
-import { PointOutOfBoundsError } from "./errors.ts";
+import { ModelLoadError, PointOutOfBoundsError, ResolutionError } from "../errors/mod.ts";
 import { createSession } from "./backend.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
-import { ModelLoadError, ResolutionError } from "../models/errors.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
 import { sampleRows } from "../core/sample_rows.ts";
 import { buildCostVolumeGraph, COST_VOLUME_IO } from "../core/cost_volume_graph.ts";

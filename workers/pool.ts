@@ -23,8 +23,8 @@
  * @module
  */
 
+import type { ModelRef } from "../models/model_ref.ts";
 import type {
-  ModelRef,
   Operation,
   Operations,
   WorkerReply,
@@ -37,7 +37,7 @@ import {
   PoolSaturatedError,
   reviveError,
   WorkerCrashedError,
-} from "./errors.ts";
+} from "../errors/mod.ts";
 import type { BackendPreference } from "./backend.ts";
 
 /** Pool settings. */

@@ -15,29 +15,13 @@
  * @module
  */
 
-import type { ModelDescriptor } from "../models/descriptor.ts";
-import type { LocalizerOptions } from "../core/localize.ts";
+import type { ModelRef } from "../models/model_ref.ts";
+import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { Frame, ResizeMode } from "../core/frame.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
 import type { ImageLimits } from "./decode_image.ts";
-import type { SerializedError } from "./errors.ts";
+import type { SerializedError } from "../errors/mod.ts";
 import type { BackendPreference } from "./backend.ts";
-
-/**
- * A model as a worker needs it: its descriptor and the verified local files
- * of everything it runs, so a worker never downloads anything.
- */
-export interface ModelRef {
-  descriptor: ModelDescriptor;
-  /** Local path of the backbone's ONNX file; absent for `embedded:` models and composites. */
-  file?: string;
-  /** A composite's components, resolved, in the order of `descriptor.components`. */
-  components?: ModelRef[];
-  /** Local path of the feature head's ONNX file, when the descriptor has a `head`. */
-  headFile?: string;
-  /** Local path of the refiner's ONNX file, when the descriptor has a `refiner`. */
-  refinerFile?: string;
-}
 
 /**
  * The cost-volume refiner of the model that produced some features: it

@@ -21,7 +21,10 @@ export interface TensorData {
 }
 
 /** The backends: onnxruntime-web on WASM or WebGPU, or onnxruntime-node (native). */
-export type BackendName = "wasm" | "webgpu" | "native";
+export type BackendName = typeof BACKEND_NAMES[number];
+
+/** The backends, in a stable order: the one declaration of {@linkcode BackendName}. */
+export const BACKEND_NAMES = Object.freeze(["wasm", "webgpu", "native"] as const);
 
 /** A loaded model, ready to run. */
 export interface InferenceSession {

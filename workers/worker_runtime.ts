@@ -16,7 +16,7 @@
 
 import type { Operation, Operations, WorkerReply, WorkerRequest } from "./protocol.ts";
 import { MatchPipeline } from "./match_pipeline.ts";
-import { serializeError } from "./errors.ts";
+import { serializeError } from "../errors/mod.ts";
 import { configureOrt } from "./ort.ts";
 import { resolveBackend } from "./backend.ts";
 

@@ -12,7 +12,7 @@ import { createSession, hardwareGpuAdapter } from "../../workers/backend.ts";
 import { configureOrt } from "../../workers/ort.ts";
 import { loadNativeRuntime } from "../../workers/ort_native.ts";
 import type { BackendName } from "../../workers/session.ts";
-import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
 import { buildDsiftGraph } from "../../models/dsift_graph.ts";
 
 /** One model shape to time. */

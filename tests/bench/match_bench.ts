@@ -11,7 +11,7 @@
  */
 
 import { startService } from "../../main.ts";
-import { loadConfig } from "../../routes/config.ts";
+import { loadConfig } from "../../service/config.ts";
 import { configureOrt, createWebSession as createSession } from "../../workers/ort.ts";
 import { benchBackends } from "./backend_bench.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { localize } from "../../core/localize.ts";
 import {
   DEFAULT_LOCALIZER,
-  localize,
   LOCALIZER_NAMES,
   type LocalizerName,
   type LocalizerOptions,
-} from "../../core/localize.ts";
+} from "../../core/localizer_options.ts";
 import { localizeBilinear } from "../../core/localize_bilinear.ts";
 import { localizeKernelSoftargmax } from "../../core/localize_kernel_softargmax.ts";
 import { localizeNn } from "../../core/localize_nn.ts";

@@ -13,7 +13,7 @@
  */
 
 import type { GridSize } from "../../core/frame_to_grid.ts";
-import type { LocalizerName, LocalizerOptions } from "../../core/localize.ts";
+import type { LocalizerName, LocalizerOptions } from "../../core/localizer_options.ts";
 
 /** An expected localization, in grid coordinates. */
 export interface Expected {

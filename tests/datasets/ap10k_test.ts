@@ -6,7 +6,7 @@ import {
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
-} from "../../datasets/errors.ts";
+} from "../../errors/mod.ts";
 import { readDataset } from "../../datasets/read_dataset.ts";
 import { AP10K_ROOT, writeStep } from "./_data.ts";
 import { imageJson, TREE_PAIRS, writeAp10kTree } from "./_ap10k_tree.ts";

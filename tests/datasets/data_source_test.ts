@@ -5,7 +5,7 @@ import {
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
-} from "../../datasets/errors.ts";
+} from "../../errors/mod.ts";
 import { PF_WILLOW_ROOT, SHARED_DATA, SPAIR_ROOT } from "./_data.ts";
 import { serveFolders, type TestServer } from "./_http_server.ts";
 

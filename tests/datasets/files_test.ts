@@ -4,7 +4,7 @@ import { insideRoot } from "../../datasets/_files.ts";
 import { parseCsv } from "../../datasets/_csv.ts";
 import { allInOrder } from "../../datasets/_all_in_order.ts";
 import { Limiter } from "../../datasets/_limiter.ts";
-import { DatasetUnsafePathError } from "../../datasets/errors.ts";
+import { DatasetUnsafePathError } from "../../errors/mod.ts";
 
 Deno.test("insideRoot() joins relative paths and refuses paths that leave the root", async (t) => {
   await t.step("relative paths", () => {

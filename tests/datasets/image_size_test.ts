@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readImageSize } from "../../datasets/image_size.ts";
-import { DatasetMalformedError } from "../../datasets/errors.ts";
+import { DatasetMalformedError } from "../../errors/mod.ts";
 import { AP10K_ROOT, CAN_WRITE, PF_WILLOW_ROOT } from "./_data.ts";
 
 Deno.test("readImageSize() reads PNG and JPEG headers of the shared images", async () => {

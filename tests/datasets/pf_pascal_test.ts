@@ -6,7 +6,7 @@ import {
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
-} from "../../datasets/errors.ts";
+} from "../../errors/mod.ts";
 import { AP10K_ROOT, fromBase64, PF_PASCAL_ROOT, writeStep } from "./_data.ts";
 import { PF_PASCAL_MAT_FILES } from "./_pf_pascal_mat_fixtures.ts";
 

@@ -6,7 +6,7 @@ import {
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
-} from "../../datasets/errors.ts";
+} from "../../errors/mod.ts";
 import { PF_WILLOW_ROOT, writeStep } from "./_data.ts";
 
 const CLASSES = [

@@ -8,16 +8,16 @@ import { readDataset } from "../../datasets/read_dataset.ts";
 import { datasetRoot } from "../../datasets/roots.ts";
 import { openDataSource } from "../../datasets/data_source.ts";
 import { readMatFile } from "../../datasets/mat_file.ts";
-import { evaluatePairs, type EvaluationOptions } from "../../datasets/evaluation.ts";
+import { evaluatePairs, type EvaluationOptions } from "../../evaluation/evaluate_pairs.ts";
 import {
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
-} from "../../datasets/errors.ts";
+} from "../../errors/mod.ts";
 import type { DatasetSlice } from "../../datasets/types.ts";
 import { WorkerPool } from "../../workers/pool.ts";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
-import { DEFAULT_LOCALIZER } from "../../core/localize.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
 import {
   AP10K_ROOT,
   CAN_WRITE,

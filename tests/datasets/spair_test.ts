@@ -6,7 +6,7 @@ import {
   DatasetMalformedError,
   DatasetNotFoundError,
   DatasetUnsafePathError,
-} from "../../datasets/errors.ts";
+} from "../../errors/mod.ts";
 import { SPAIR_ROOT, writeStep } from "./_data.ts";
 
 const FIRST = "000006-2008_002719-2008_007604:aeroplane";

@@ -3,9 +3,9 @@ import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { BackboneDescriptor } from "../../models/descriptor.ts";
-import { ModelLoadError } from "../../models/errors.ts";
+import { ModelLoadError } from "../../errors/mod.ts";
 import { loadModelFile } from "../../models/loader.ts";
-import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
 
 const MODEL = new Uint8Array(buildTinyVitGraph({ seed: 7 }));
 const MODEL_SHA256 = createHash("sha256").update(MODEL).digest("hex");

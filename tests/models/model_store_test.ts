@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ModelStore } from "../../models/model_store.ts";
 import { BUILTIN_MODELS, ModelRegistry } from "../../models/registry.ts";
 import type { ModelDescriptor } from "../../models/descriptor.ts";
-import { ModelLoadError, ModelNotFoundError } from "../../models/errors.ts";
+import { ModelLoadError, ModelNotFoundError } from "../../errors/mod.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 

@@ -29,7 +29,7 @@
  * @module
  */
 
-import { buildTinyVitGraph, type TinyVitOptions } from "../../models/tiny_vit_graph.ts";
+import { buildTinyVitGraph, type TinyVitOptions } from "../fixtures/tiny_vit_graph.ts";
 import type { ModelDescriptor } from "../../models/descriptor.ts";
 import { FeatureExtractor } from "../../workers/feature_extractor.ts";
 import { decodeImage } from "../../workers/decode_image.ts";
@@ -37,7 +37,7 @@ import { makeFrame } from "../../core/frame.ts";
 import { resizeBilinear } from "../../core/resize.ts";
 import { readMatFile } from "../../datasets/mat_file.ts";
 import { startService } from "../../main.ts";
-import { loadConfig } from "../../routes/config.ts";
+import { loadConfig } from "../../service/config.ts";
 
 /** The tiny ViT under test: wider than the test default, still fast. */
 export const TINY_VIT_OPTIONS: TinyVitOptions = { dim: 64, heads: 4, depth: 2, seed: 3 };

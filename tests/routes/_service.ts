@@ -6,7 +6,7 @@
  */
 
 import { startService } from "../../main.ts";
-import { loadConfig } from "../../routes/config.ts";
+import { loadConfig } from "../../service/config.ts";
 
 /** Where the read-only PF-WILLOW data lies. */
 export const WILLOW = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);

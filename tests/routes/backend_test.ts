@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
-import { loadConfig } from "../../routes/config.ts";
+import { loadConfig } from "../../service/config.ts";
 import { startService } from "../../main.ts";
 
 const points = [[120, 80], [200, 150], [60, 100], [250, 60]];

@@ -2,16 +2,10 @@ import assert from "node:assert/strict";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
 import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
-import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
-import {
-  BOTTLENECK_HEAD_IO,
-  buildBottleneckHeadGraph,
-} from "../../models/bottleneck_head_graph.ts";
-import {
-  buildMutualMatchingGraph,
-  MUTUAL_MATCHING_IO,
-} from "../../models/mutual_matching_graph.ts";
-import { buildIdentityRefinerGraph } from "../../models/identity_refiner_graph.ts";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
+import { BOTTLENECK_HEAD_IO, buildBottleneckHeadGraph } from "../fixtures/bottleneck_head_graph.ts";
+import { buildMutualMatchingGraph, MUTUAL_MATCHING_IO } from "../fixtures/mutual_matching_graph.ts";
+import { buildIdentityRefinerGraph } from "../fixtures/identity_refiner_graph.ts";
 import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
 
 const WILLOW_ROOT = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
@@ -101,12 +95,15 @@ Deno.test("composite models, feature heads and cost-volume refiners declared in 
   const http = serveFiles(FILES);
   const path = `${dir}/models.json`;
   await Deno.writeTextFile(path, JSON.stringify(config(http)));
-  Deno.env.set("DATA_PFWILLOW", WILLOW_ROOT);
   const png = await willowImage("car(G)/Cars_006a.png"); // 300 x 200
   const png2 = await willowImage("car(G)/Cars_007a.png");
   const points = [[120, 80], [60, 90], [250, 150], [10, 190]];
   try {
-    await withService({ MODELS_CONFIG: path, MODEL_CACHE: `${dir}/cache` }, async (url) => {
+    await withService({
+      MODELS_CONFIG: path,
+      MODEL_CACHE: `${dir}/cache`,
+      DATA_PFWILLOW: WILLOW_ROOT,
+    }, async (url) => {
       const match = async (model: string, options: Record<string, string> = {}, pts = points) => {
         const r = await postMatch(url, matchForm(png, png2, pts, { model, ...options }));
         assert.equal(r.status, 200, JSON.stringify(r.json));

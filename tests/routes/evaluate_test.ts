@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { withService } from "./_service.ts";
 import { PckAccumulator, type PckSums } from "../../core/pck.ts";
-import { mergeReports } from "../../datasets/merge_reports.ts";
-import type { EvaluationReport } from "../../datasets/evaluation_report.ts";
+import { mergeReports } from "../../evaluation/merge_reports.ts";
+import type { EvaluationReport } from "../../evaluation/report.ts";
 
 const WILLOW_ROOT = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
 
@@ -42,8 +42,7 @@ function rescore(
 }
 
 Deno.test("POST /v1/evaluate scores all 540 PF-WILLOW pairs, re-scorable from its predictions", async () => {
-  Deno.env.set("DATA_PFWILLOW", WILLOW_ROOT);
-  await withService({ WORKERS: "2" }, async (url) => {
+  await withService({ WORKERS: "2", DATA_PFWILLOW: WILLOW_ROOT }, async (url) => {
     const r = await evaluate(url, {
       dataset: "pfwillow",
       frame: "both",
@@ -108,8 +107,7 @@ Deno.test("POST /v1/evaluate scores all 540 PF-WILLOW pairs, re-scorable from it
 });
 
 Deno.test("POST /v1/evaluate in 3 shards merges exactly into the unsharded result", async () => {
-  Deno.env.set("DATA_PFWILLOW", WILLOW_ROOT);
-  await withService({}, async (url) => {
+  await withService({ DATA_PFWILLOW: WILLOW_ROOT }, async (url) => {
     const base = { dataset: "pfwillow", categories: ["car(G)", "winebottle(M)"], frame: "both" };
     const whole = await evaluate(url, base);
     const parts: EvaluationReport[] = [];
@@ -138,8 +136,7 @@ Deno.test("POST /v1/evaluate in 3 shards merges exactly into the unsharded resul
 });
 
 Deno.test("POST /v1/evaluate streams ndjson and SSE progress, then the result", async () => {
-  Deno.env.set("DATA_PFWILLOW", WILLOW_ROOT);
-  await withService({}, async (url) => {
+  await withService({ DATA_PFWILLOW: WILLOW_ROOT }, async (url) => {
     const body = { dataset: "pfwillow", limit: 4 };
     const nd = await evaluate(url, body, "application/x-ndjson");
     assert.equal(nd.status, 200);
@@ -161,8 +158,7 @@ Deno.test("POST /v1/evaluate streams ndjson and SSE progress, then the result", 
 });
 
 Deno.test("POST /v1/evaluate reports missing data and bad requests with stable codes", async () => {
-  Deno.env.set("DATA_SPAIR", "/nonexistent/spair");
-  await withService({}, async (url) => {
+  await withService({ DATA_SPAIR: "/nonexistent/spair" }, async (url) => {
     const post = (body: unknown) =>
       fetch(`${url}/v1/evaluate`, {
         method: "POST",

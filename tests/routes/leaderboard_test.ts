@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withService } from "./_service.ts";
-import { saveRun } from "../../datasets/leaderboard.ts";
-import { type EvaluationReport, evaluationReport } from "../../datasets/evaluation_report.ts";
+import { saveRun } from "../../evaluation/runs_store.ts";
+import { type EvaluationReport, evaluationReport } from "../../evaluation/report.ts";
 import { PckAccumulator } from "../../core/pck.ts";
-import { DEFAULT_LOCALIZER } from "../../core/localize.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
 
 /** A real PF-WILLOW report: per image PCK@0.1 = (3/4 + 2/2) / 2 = 0.875. */
 function willowReport(): EvaluationReport {
@@ -47,12 +47,10 @@ type Json = any;
 
 Deno.test("GET /v1/leaderboard serves the survey tables and the saved runs", async (t) => {
   const runsDir = await Deno.makeTempDir({ prefix: "leaderboard_route_test_" });
-  const previous = Deno.env.get("RUNS_DIR");
-  Deno.env.set("RUNS_DIR", runsDir);
   try {
     const saved = await saveRun(willowReport(), runsDir, { now: new Date("2026-01-02T00:00:00Z") });
     await Deno.writeTextFile(join(runsDir, "broken.json"), "{");
-    await withService({}, async (url) => {
+    await withService({ RUNS_DIR: runsDir }, async (url) => {
       await t.step("no filter: 13 tables, 180 rows, the run, the skipped file", async () => {
         const r = await get(url);
         assert.equal(r.status, 200);
@@ -123,8 +121,6 @@ Deno.test("GET /v1/leaderboard serves the survey tables and the saved runs", asy
       });
     });
   } finally {
-    if (previous === undefined) Deno.env.delete("RUNS_DIR");
-    else Deno.env.set("RUNS_DIR", previous);
     await Deno.remove(runsDir, { recursive: true });
   }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { createHash } from "node:crypto";
-import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
 import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
 
 const WILLOW_ROOT = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
@@ -44,10 +44,9 @@ Deno.test("a DINOv2-contract model served over HTTP is downloaded, verified, cac
       descriptor("tiny-wrong-io", `${http.url}/tiny.onnx`, sha, { output: "features" }),
     ]),
   );
-  Deno.env.set("DATA_PFWILLOW", WILLOW_ROOT);
   const png = await willowImage("car(G)/Cars_006a.png");
   const png2 = await willowImage("car(G)/Cars_007a.png");
-  const env = { MODELS_CONFIG: config, MODEL_CACHE: cache };
+  const env = { MODELS_CONFIG: config, MODEL_CACHE: cache, DATA_PFWILLOW: WILLOW_ROOT };
   try {
     await withService(env, async (url) => {
       await t.step("first use downloads once, even for concurrent requests", async () => {

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { encode as encodePng } from "fast-png";
 import { checkImage, decodeImage, DEFAULT_IMAGE_LIMITS } from "../../workers/decode_image.ts";
-import {
-  ImageDecodeError,
-  ImageTooLargeError,
-  UnsupportedImageError,
-} from "../../workers/errors.ts";
+import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "../../errors/mod.ts";
 import {
   blockImage,
   concat,

@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import { MatchPipeline, MAX_REFINED_SCORES } from "../../workers/match_pipeline.ts";
-import type { ModelRef } from "../../workers/protocol.ts";
+import type { ModelRef } from "../../models/model_ref.ts";
 import type { ModelDescriptor } from "../../models/descriptor.ts";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
-import {
-  BOTTLENECK_HEAD_IO,
-  buildBottleneckHeadGraph,
-} from "../../models/bottleneck_head_graph.ts";
-import {
-  buildMutualMatchingGraph,
-  MUTUAL_MATCHING_IO,
-} from "../../models/mutual_matching_graph.ts";
-import { buildIdentityRefinerGraph } from "../../models/identity_refiner_graph.ts";
-import { ModelContractError, ResolutionError } from "../../models/errors.ts";
-import { DEFAULT_LOCALIZER } from "../../core/localize.ts";
+import { BOTTLENECK_HEAD_IO, buildBottleneckHeadGraph } from "../fixtures/bottleneck_head_graph.ts";
+import { buildMutualMatchingGraph, MUTUAL_MATCHING_IO } from "../fixtures/mutual_matching_graph.ts";
+import { buildIdentityRefinerGraph } from "../fixtures/identity_refiner_graph.ts";
+import { ModelContractError, ResolutionError } from "../../errors/mod.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
 import { DEFAULT_IMAGE_LIMITS } from "../../workers/decode_image.ts";
 
 const DSIFT = BUILTIN_MODELS.dsift;

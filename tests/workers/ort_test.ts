@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createWebSession } from "../../workers/ort.ts";
 import { createSession, hardwareGpuAdapter, resolveBackend } from "../../workers/backend.ts";
-import { buildTinyVitGraph } from "../../models/tiny_vit_graph.ts";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
 
 const adapter = await (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu
   ?.requestAdapter().catch(() => null);

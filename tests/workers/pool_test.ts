@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { WorkerPool } from "../../workers/pool.ts";
-import { WorkerCrashedError } from "../../workers/errors.ts";
+import { WorkerCrashedError } from "../../errors/mod.ts";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
 import { createWebSession } from "../../workers/ort.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";

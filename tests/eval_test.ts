@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { withService } from "../routes/_service.ts";
+import { withService } from "./routes/_service.ts";
 
-const ROOT = new URL("../../", import.meta.url);
+const ROOT = new URL("../", import.meta.url);
 const WILLOW = new URL("../shared/data/pf-willow", ROOT).pathname;
 
 async function evalCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -63,7 +63,7 @@ Deno.test("deno task eval: 3 shards merged equal the unsharded run, table and pr
 
 Deno.test("deno task eval --server streams from a running service and gives the local numbers", async () => {
   Deno.env.set("DATA_PFWILLOW", WILLOW);
-  await withService({ ORT_BACKEND: "wasm" }, async (url) => {
+  await withService({ ORT_BACKEND: "wasm", DATA_PFWILLOW: WILLOW }, async (url) => {
     const args = ["--dataset", "pfwillow", "--categories", "winebottle(M)", "--limit", "20"];
     const remote = await evalCli([...args, "--server", url]);
     assert.equal(remote.code, 0, remote.stderr);

@@ -1,22 +1,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { buildLeaderboard, runEntry } from "../../leaderboard/board.ts";
 import {
-  buildLeaderboard,
   filterTables,
   flattenSurvey,
   type LeaderboardRow,
   type LeaderboardTable,
-  listRuns,
   loadSurvey,
-  runEntry,
-  runFileName,
-  saveRun,
-} from "../../datasets/leaderboard.ts";
-import { DatasetMalformedError } from "../../datasets/errors.ts";
-import { type EvaluationReport, evaluationReport } from "../../datasets/evaluation_report.ts";
+} from "../../leaderboard/survey.ts";
+import { listRuns, runFileName, saveRun } from "../../evaluation/runs_store.ts";
+import { DatasetMalformedError } from "../../errors/mod.ts";
+import { type EvaluationReport, evaluationReport } from "../../evaluation/report.ts";
 import type { DatasetId, ThresholdBase } from "../../datasets/types.ts";
 import { PckAccumulator } from "../../core/pck.ts";
-import { DEFAULT_LOCALIZER } from "../../core/localize.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
 
 const ROWS_PER_TABLE: Record<string, number> = {
   II: 32,

@@ -1,10 +1,10 @@
+// This module is browser compatible.
 /**
- * Named errors of model lookup and loading, mapped to HTTP in
- * `routes/_on_error.ts`.
+ * Errors of model lookup, loading and use.
  *
  * @example Usage
  * ```ts
- * import { ModelNotFoundError } from "./errors.ts";
+ * import { ModelNotFoundError } from "./model_errors.ts";
  * import assert from "node:assert/strict";
  *
  * const e = new ModelNotFoundError("Cannot find model `x`", { details: { known: ["dsift"] } });
@@ -14,7 +14,7 @@
  * @module
  */
 
-import { registerError, ServiceError } from "../workers/errors.ts";
+import { ServiceError } from "./service_error.ts";
 
 /** No model of that id is registered. */
 export class ModelNotFoundError extends ServiceError {
@@ -35,8 +35,3 @@ export class ModelContractError extends ServiceError {
 export class ResolutionError extends ServiceError {
   override readonly code = "invalid_resolution";
 }
-
-registerError(ModelNotFoundError);
-registerError(ModelLoadError);
-registerError(ModelContractError);
-registerError(ResolutionError);

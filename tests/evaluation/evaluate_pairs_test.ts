@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { WorkerPool } from "../../workers/pool.ts";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
-import { DEFAULT_LOCALIZER } from "../../core/localize.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
 import { readPfWillow } from "../../datasets/pf_willow.ts";
-import { evaluatePairs, type EvaluationOptions } from "../../datasets/evaluation.ts";
-import { evaluationReport } from "../../datasets/evaluation_report.ts";
-import { mergeReports } from "../../datasets/merge_reports.ts";
+import { evaluatePairs, type EvaluationOptions } from "../../evaluation/evaluate_pairs.ts";
+import { evaluationReport } from "../../evaluation/report.ts";
+import { mergeReports } from "../../evaluation/merge_reports.ts";
 import type { DatasetSlice } from "../../datasets/types.ts";
 
 const ROOT = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
@@ -40,7 +40,12 @@ Deno.test("evaluatePairs() scores SPair difficulty levels from the same per-pair
   };
   const context = (s: DatasetSlice) => ({
     slice: s,
-    request: { by: "image" as const, alphas: [0.1], resize: "stretch", comparison: "<=" },
+    request: {
+      by: "image" as const,
+      alphas: [0.1],
+      resize: "stretch" as const,
+      comparison: "<=" as const,
+    },
     model: "dsift",
     resolution: 256,
     localizer: DEFAULT_LOCALIZER,

@@ -18,18 +18,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { EvaluateSchema } from "../routes/evaluate.ts";
-import type { EvaluateRequest } from "./run_evaluation.ts";
-import { runEvaluation } from "./run_evaluation.ts";
-import type { EvaluationProgress } from "./evaluation.ts";
-import type { EvaluationReport } from "./evaluation_report.ts";
-import { mergeReports } from "./merge_reports.ts";
-import { markdownTable } from "./report_table.ts";
-import { WorkerPool } from "../workers/pool.ts";
-import { loadRegistry } from "../models/registry.ts";
-import { ModelStore } from "../models/model_store.ts";
-import { loadConfig } from "../routes/config.ts";
-import { DEFAULT_RUNS_DIR, saveRun } from "./leaderboard.ts";
+import { type EvaluateRequest, EvaluateRequestSchema } from "./evaluation/request.ts";
+import { runEvaluation } from "./evaluation/run_evaluation.ts";
+import type { EvaluationProgress } from "./evaluation/evaluate_pairs.ts";
+import type { EvaluationReport } from "./evaluation/report.ts";
+import { mergeReports } from "./evaluation/merge_reports.ts";
+import { markdownTable } from "./evaluation/report_table.ts";
+import { loadConfig, type ServiceConfig } from "./service/config.ts";
+import { createServices } from "./service/services.ts";
+import { saveRun } from "./evaluation/runs_store.ts";
 
 const LIST_FLAGS = new Set(["alphas", "categories", "pair_ids"]);
 const NUMBER_FLAGS = new Set([
@@ -65,12 +62,12 @@ function toRequest(values: Record<string, string | boolean | undefined>): Evalua
     } else if (NUMBER_FLAGS.has(k)) body[k] = Number(v);
     else body[k] = v;
   }
-  const r = EvaluateSchema.safeParse(body);
+  const r = EvaluateRequestSchema.safeParse(body);
   if (!r.success) {
     for (const i of r.error.issues) console.error(`--${i.path.join(".")}: ${i.message}`);
     Deno.exit(2);
   }
-  return r.data as EvaluateRequest;
+  return r.data;
 }
 
 function progressBar(p: EvaluationProgress): void {
@@ -85,26 +82,26 @@ function progressBar(p: EvaluationProgress): void {
   if (p.done === p.total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
 }
 
-async function evaluateLocally(req: EvaluateRequest, workers?: number): Promise<EvaluationReport> {
-  const config = loadConfig(Deno.env.toObject());
-  const registry = await loadRegistry({ configFile: config.models.configFile });
-  const store = new ModelStore(registry, config.models);
-  const pool = new WorkerPool({
-    ...config.pool,
-    size: workers ?? config.pool.size,
-    maxQueue: 1024,
+async function evaluateLocally(
+  req: EvaluateRequest,
+  config: ServiceConfig,
+  workers?: number,
+): Promise<EvaluationReport> {
+  const services = await createServices(config, {
+    startModel: req.model,
+    pool: { size: workers, maxQueue: 1024 },
   });
   try {
-    await pool.start(await store.resolve(req.model));
+    await services.ready;
     return await runEvaluation(req, {
-      pool,
-      registry,
-      resolveModel: (id) => store.resolve(id),
+      pool: services.pool,
+      registry: services.registry,
+      resolveModel: services.resolveModel,
       limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
-      env: Deno.env.toObject(),
+      roots: config.datasets,
     }, progressBar);
   } finally {
-    await pool.dispose();
+    await services.dispose();
   }
 }
 
@@ -132,7 +129,7 @@ async function evaluateRemotely(req: EvaluateRequest, server: string): Promise<E
   throw new Error("The server closed the stream before the result");
 }
 
-async function main(args: string[]): Promise<void> {
+async function main(args: string[], config: ServiceConfig): Promise<void> {
   if (args[0] === "merge") {
     const { values, positionals } = parseArgs({
       args: args.slice(1),
@@ -184,10 +181,10 @@ async function main(args: string[]): Promise<void> {
   const req = toRequest(values);
   const report = values.server
     ? await evaluateRemotely(req, values.server)
-    : await evaluateLocally(req, values.workers ? Number(values.workers) : undefined);
+    : await evaluateLocally(req, config, values.workers ? Number(values.workers) : undefined);
   if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
   if (values.save) {
-    const file = await saveRun(report, Deno.env.get("RUNS_DIR") ?? DEFAULT_RUNS_DIR);
+    const file = await saveRun(report, config.runs.dir);
     console.error(`saved to ${file} (listed by GET /v1/leaderboard)`);
   }
   console.log(
@@ -201,7 +198,7 @@ async function main(args: string[]): Promise<void> {
 
 if (import.meta.main) {
   try {
-    await main(Deno.args);
+    await main(Deno.args, loadConfig(Deno.env.toObject()));
   } catch (e) {
     console.error(`eval: ${(e as Error).message}`);
     Deno.exit(1);

@@ -13,9 +13,9 @@
  */
 
 import { PckAccumulator } from "../core/pck.ts";
-import type { ScoringFrame } from "./evaluation.ts";
-import type { DifficultyFlag } from "./evaluation.ts";
-import { type EvaluationReport, frameReport } from "./evaluation_report.ts";
+import type { ScoringFrame } from "./request.ts";
+import type { DifficultyFlag } from "./evaluate_pairs.ts";
+import { type EvaluationReport, frameReport } from "./report.ts";
 import type { PckSums } from "../core/pck.ts";
 
 /** Fields that must agree for reports to merge. */

@@ -6,52 +6,23 @@
  *
  * @example Usage
  * ```ts ignore
- * const report = await runEvaluation(request, { pool, registry, resolveModel, limits, env: Deno.env.toObject() });
+ * const report = await runEvaluation(request, { pool, registry, resolveModel, limits, roots: config.datasets });
  * ```
  *
  * @module
  */
 
 import type { WorkerPool } from "../workers/pool.ts";
-import type { ModelRef } from "../workers/protocol.ts";
+import type { ModelRef } from "../models/model_ref.ts";
 import type { ImageLimits } from "../workers/decode_image.ts";
 import type { ModelRegistry } from "../models/registry.ts";
-import type { LocalizerName } from "../core/localize.ts";
-import type { ResizeMode } from "../core/frame.ts";
-import type { PckComparison } from "../core/pck.ts";
-import type { DatasetId, KeypointConvention } from "./types.ts";
-import { readDataset } from "./read_dataset.ts";
-import { datasetRoot } from "./roots.ts";
-import { selectPairs } from "./select_pairs.ts";
-import { evaluatePairs, type EvaluationProgress, type ScoringFrame } from "./evaluation.ts";
-import { type EvaluationReport, evaluationReport } from "./evaluation_report.ts";
-
-/** A validated evaluate request (the body of `POST /v1/evaluate`). */
-export interface EvaluateRequest {
-  dataset: DatasetId;
-  split: string;
-  categories?: string[];
-  pair_ids?: string[];
-  offset?: number;
-  limit?: number;
-  shards?: number;
-  shard?: number;
-  model: string;
-  resolution?: number;
-  resize: ResizeMode;
-  localizer: LocalizerName;
-  temperature: number;
-  sigma: number;
-  window: number;
-  alphas: number[];
-  by: "image" | "point";
-  frame: ScoringFrame | "both";
-  comparison: PckComparison;
-  keypoints?: KeypointConvention;
-  return_predictions: boolean;
-  /** Save the report in `RUNS_DIR` (the route and `deno task eval --save`). */
-  save_run?: boolean;
-}
+import { localizerOf } from "../workers/match_options.ts";
+import { readDataset } from "../datasets/read_dataset.ts";
+import { type DatasetRoots, requireRoot } from "../datasets/roots.ts";
+import { selectPairs } from "../datasets/select_pairs.ts";
+import { evaluatePairs, type EvaluationProgress } from "./evaluate_pairs.ts";
+import { type EvaluationReport, evaluationReport } from "./report.ts";
+import type { EvaluateRequest, ScoringFrame } from "./request.ts";
 
 /** What an evaluation needs from the service. */
 export interface EvaluationDeps {
@@ -59,15 +30,15 @@ export interface EvaluationDeps {
   registry: ModelRegistry;
   resolveModel(id: string): Promise<ModelRef>;
   limits: ImageLimits;
-  /** Where dataset roots are read from (`DATA_ROOT`, `DATA_PFWILLOW`...). */
-  env: Record<string, string | undefined>;
+  /** Where each dataset is read from (`DATA_ROOT`, `DATA_PFWILLOW`... as configured). */
+  roots: DatasetRoots;
 }
 
 /**
  * Runs an evaluation.
  *
  * @param req The request.
- * @param deps Pool, models, limits and environment.
+ * @param deps Pool, models, limits and dataset roots.
  * @param onProgress Called after each pair.
  * @returns The report.
  * @throws {DatasetError} When the dataset cannot be read.
@@ -81,19 +52,14 @@ export async function runEvaluation(
   const descriptor = deps.registry.get(req.model);
   const resolution = deps.registry.resolution(descriptor, req.resolution);
   const model = await deps.resolveModel(descriptor.id);
-  const root = datasetRoot(req.dataset, deps.env);
+  const root = requireRoot(deps.roots, req.dataset);
   const slice = await readDataset(req.dataset, root, {
     split: req.split,
     keypoints: req.keypoints,
   });
   const pairs = selectPairs(slice.pairs, req);
   const frames: ScoringFrame[] = req.frame === "both" ? ["official", "original"] : [req.frame];
-  const localizer = {
-    method: req.localizer,
-    temperature: req.temperature,
-    sigma: req.sigma,
-    window: req.window,
-  };
+  const localizer = localizerOf(req);
   const outcome = await evaluatePairs({ ...slice, pairs }, deps.pool, {
     model,
     resolution,

@@ -13,27 +13,29 @@
  * @module
  */
 
-import type { DifficultyFlag, EvaluationOutcome, ScoringFrame } from "./evaluation.ts";
+import type { DifficultyFlag, EvaluationOutcome } from "./evaluate_pairs.ts";
+import type { Averaging, EvaluateRequest, ScoringFrame } from "./request.ts";
 import { PckAccumulator } from "../core/pck.ts";
-import type { DatasetSlice } from "./types.ts";
-import type { LocalizerOptions } from "../core/localize.ts";
+import type { DatasetSlice } from "../datasets/types.ts";
+import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { PckSummary, PckSums } from "../core/pck.ts";
 
 /** What the report echoes besides the outcome. */
 export interface ReportContext {
   slice: DatasetSlice;
-  request: {
-    by: "image" | "point";
-    alphas: number[];
-    resize: string;
-    comparison: string;
-    categories?: string[];
-    pair_ids?: string[];
-    offset?: number;
-    limit?: number;
-    shards?: number;
-    shard?: number;
-  };
+  request: Pick<
+    EvaluateRequest,
+    | "by"
+    | "alphas"
+    | "resize"
+    | "comparison"
+    | "categories"
+    | "pair_ids"
+    | "offset"
+    | "limit"
+    | "shards"
+    | "shard"
+  >;
   model: string;
   resolution: number;
   localizer: LocalizerOptions;
@@ -65,8 +67,8 @@ export interface FrameReport {
 export interface EvaluationReport {
   dataset: string;
   split: string;
-  frame: ScoringFrame | "both";
-  by: "image" | "point";
+  frame: EvaluateRequest["frame"];
+  by: Averaging;
   thres_type: string;
   comparison: string;
   alphas: string[];

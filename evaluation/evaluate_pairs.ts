@@ -14,19 +14,18 @@
  */
 
 import type { WorkerPool } from "../workers/pool.ts";
-import type { ImageFeatures, ModelRef } from "../workers/protocol.ts";
+import type { ImageFeatures } from "../workers/protocol.ts";
+import type { ModelRef } from "../models/model_ref.ts";
 import type { ImageLimits } from "../workers/decode_image.ts";
-import { PoolSaturatedError } from "../workers/errors.ts";
-import type { LocalizerOptions } from "../core/localize.ts";
+import { PoolSaturatedError } from "../errors/mod.ts";
+import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { ResizeMode } from "../core/frame.ts";
 import { PckAccumulator, type PckComparison, type PckSummary } from "../core/pck.ts";
 import type { PckSums } from "../core/pck.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
-import type { DatasetPair, DatasetSlice } from "./types.ts";
-import { openDataSource } from "./data_source.ts";
-
-/** A scoring frame: the survey's stretched square, or original pixels. */
-export type ScoringFrame = "official" | "original";
+import type { DatasetPair, DatasetSlice } from "../datasets/types.ts";
+import type { ScoringFrame } from "./request.ts";
+import { openDataSource } from "../datasets/data_source.ts";
 
 /** How to evaluate. */
 export interface EvaluationOptions {

@@ -1,0 +1,41 @@
+// This module is browser compatible.
+/**
+ * Errors of the worker pool: full, late, crashed or closed. Each is the
+ * service's state, not the request's fault, so a client may retry.
+ *
+ * @example Usage
+ * ```ts
+ * import { PoolSaturatedError } from "./pool_errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new PoolSaturatedError("Cannot accept the request: 32 requests are waiting");
+ * assert.equal(e.code, "overloaded");
+ * assert.equal(e.retryAfter, 1);
+ * ```
+ *
+ * @module
+ */
+
+import { ServiceError } from "./service_error.ts";
+
+/** The worker pool's queue is full; the client should retry later. */
+export class PoolSaturatedError extends ServiceError {
+  override readonly code = "overloaded";
+  /** Seconds the client should wait before retrying. */
+  retryAfter = 1;
+}
+
+/** A request ran past its deadline. */
+export class InferenceTimeoutError extends ServiceError {
+  override readonly code = "deadline_exceeded";
+}
+
+/** The worker running a request died; the pool replaced it. */
+export class WorkerCrashedError extends ServiceError {
+  override readonly code = "worker_crashed";
+}
+
+/** The pool was disposed while the request waited. */
+export class PoolClosedError extends ServiceError {
+  override readonly code = "unavailable";
+}

@@ -1,0 +1,63 @@
+/**
+ * The options of a match as a client sends them, shared by every request
+ * that matches (`/v1/match`, `/v1/evaluate`, the eval command): model,
+ * input side, resize mode and localizer with its parameters. Multipart
+ * fields arrive as strings, so numbers are coerced.
+ *
+ * @example Usage
+ * ```ts
+ * import { MatchOptionsSchema, PointsSchema } from "./match_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const o = MatchOptionsSchema.parse({ localizer: "nn", temperature: "0.05" });
+ * assert.equal(o.localizer, "nn");
+ * assert.equal(o.temperature, 0.05);
+ * assert.equal(o.resize, "stretch");
+ * assert.ok(!PointsSchema.safeParse([[1]]).success);
+ * ```
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import {
+  DEFAULT_LOCALIZER,
+  LOCALIZER_NAMES,
+  type LocalizerOptions,
+} from "../core/localizer_options.ts";
+import { RESIZE_MODES } from "../core/frame.ts";
+import { DEFAULT_MODEL_ID } from "../models/registry.ts";
+
+const num = z.coerce.number().refine(Number.isFinite, "Expected a finite number");
+
+/** Options shared by every request that matches. */
+export const MatchOptionsSchema = z.object({
+  model: z.string().min(1).default(DEFAULT_MODEL_ID),
+  resolution: z.coerce.number().int().positive().optional(),
+  resize: z.enum(RESIZE_MODES).default("stretch"),
+  localizer: z.enum(LOCALIZER_NAMES).default(DEFAULT_LOCALIZER.method),
+  temperature: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.temperature),
+  sigma: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.sigma),
+  window: z.coerce.number().int().min(0).default(DEFAULT_LOCALIZER.window),
+});
+
+/** Validated match options. */
+export type MatchOptions = z.output<typeof MatchOptionsSchema>;
+
+/** Query points: `[[x, y], ...]` in source-image pixels. */
+export const PointsSchema = z.array(z.tuple([z.number().finite(), z.number().finite()])).min(1);
+
+/**
+ * The localizer part of validated options, as the pipeline takes it.
+ *
+ * @param options Validated match options.
+ * @returns The localizer with its parameters.
+ */
+export function localizerOf(options: MatchOptions): LocalizerOptions {
+  return {
+    method: options.localizer,
+    temperature: options.temperature,
+    sigma: options.sigma,
+    window: options.window,
+  };
+}
