@@ -17,14 +17,31 @@
  * grid) and a cost-volume `refiner` (an ONNX applied to the dense
  * `[1, h*w, h*w]` correlation before localization).
  *
+ * The zod schemas below are the one declaration of the format: the types are
+ * what they parse to. {@linkcode ModelDescriptorSchema} validates JSON with
+ * messages that name the field: unknown fields are rejected (`patchSize` is
+ * a typo, not an extension); `patch_size`, `feature_dim` and sides are
+ * positive integers; `resolutions.min <= max`, both multiples of
+ * `patch_size`; `default_resolution` a multiple of `patch_size` within
+ * `resolutions`; `mean` and `std` three finite numbers, `std > 0`;
+ * `prefix_tokens` 0 for the `chw` layout; `sha256` 64 hex digits
+ * (lower-cased); `url` of a supported form (a path, `file://`, `https://`,
+ * loopback `http://`, `hf://` or `embedded:`). Composites need `components`
+ * (model id, weight `>= 0`, at least one above 0, optional `resolution`) and
+ * must not carry the backbone-only fields, which every backbone needs.
+ * `head` and `refiner` name real ONNX files (not `embedded:`). Whether
+ * components exist, fit their resolution and form no cycle is checked when
+ * the registry is built (`ModelRegistry`), since it needs the other
+ * descriptors.
+ *
  * @example Usage
  * ```ts
- * import type { ModelDescriptor } from "./descriptor.ts";
+ * import { ModelDescriptorSchema } from "./descriptor.ts";
  * import assert from "node:assert/strict";
  *
- * const vit: ModelDescriptor = {
+ * const vit = {
  *   id: "my-vit",
- *   url: "file:///models/my-vit.onnx",
+ *   url: "hf://acme/my-vit/onnx/model.onnx",
  *   input: "pixel_values",
  *   output: "last_hidden_state",
  *   layout: "tokens",
@@ -36,55 +53,93 @@
  *   default_resolution: 448,
  *   resolutions: { min: 112, max: 840 },
  * };
- * const fused: ModelDescriptor = {
- *   id: "dsift+my-vit",
+ * assert.ok(ModelDescriptorSchema.safeParse(vit).success);
+ * assert.ok(!ModelDescriptorSchema.safeParse({ ...vit, default_resolution: 450 }).success);
+ *
+ * const fused = {
+ *   id: "fused",
  *   url: "composite:",
- *   components: [{ model: "dsift", weight: 1, resolution: 256 }, { model: "my-vit", weight: 0.5 }],
+ *   components: [{ model: "dsift", weight: 1 }, { model: "my-vit", weight: 0.5, resolution: 224 }],
  *   patch_size: 14,
  *   feature_dim: 128 + 384,
  *   default_resolution: 448,
  *   resolutions: { min: 112, max: 840 },
  * };
- * assert.equal(vit.default_resolution % vit.patch_size, 0);
- * assert.ok(fused.components !== undefined);
+ * assert.ok(ModelDescriptorSchema.safeParse(fused).success);
+ * assert.ok(!ModelDescriptorSchema.safeParse({ ...fused, mean: [0, 0, 0] }).success);
  * ```
  *
  * @module
  */
+
+import { z } from "zod";
+import { resolveModelSource } from "./model_source.ts";
+
+/** The `url` of every composite descriptor: it has no file of its own. */
+export const COMPOSITE_URL = "composite:";
 
 /**
  * How the model's output lays out features:
  * - `tokens`: `[B, prefix_tokens + h*w, C]`, row-major patches (ViTs);
  * - `chw`: `[B, C, h, w]` feature maps (CNNs and the embedded `dsift`).
  */
-export type FeatureLayout = "tokens" | "chw";
+export const FEATURE_LAYOUTS = Object.freeze(["tokens", "chw"] as const);
 
-/** The `url` of every composite descriptor: it has no file of its own. */
-export const COMPOSITE_URL = "composite:";
+/** One of {@linkcode FEATURE_LAYOUTS}. */
+export type FeatureLayout = typeof FEATURE_LAYOUTS[number];
+
+const positiveInt = z.number().int().positive();
+const finite = z.number().finite();
+const modelId = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+  "must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
+);
+const sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")
+  .transform((s) => s.toLowerCase());
+
+/** A url `resolveModelSource` accepts; `embedded` says whether built-in names are too. */
+function sourceUrl(options: { embedded: boolean }) {
+  return z.string().min(1).superRefine((url, ctx) => {
+    try {
+      const source = resolveModelSource(url);
+      if (!options.embedded && source.kind === "embedded") {
+        ctx.addIssue({ code: "custom", message: "must name an ONNX file, not an embedded model" });
+      }
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+  });
+}
 
 /** An extra ONNX file a descriptor names (a head or a refiner). */
-export interface OnnxFileSpec {
+export const OnnxFileSpecSchema = z.strictObject({
   /** Where the ONNX file comes from: a local path, `file://`, `https://` or `hf://`. */
-  url: string;
+  url: sourceUrl({ embedded: false }),
   /** Expected sha256 of the file (hex); verified after download. */
-  sha256?: string;
+  sha256: sha256.optional(),
   /** Expected size of the file in bytes. */
-  bytes?: number;
+  bytes: positiveInt.optional(),
   /** Name of the graph's one float32 input. */
-  input: string;
+  input: z.string().min(1),
   /** Name of the graph output that is read. */
-  output: string;
-}
+  output: z.string().min(1),
+});
+
+/** An extra ONNX file a descriptor names. */
+export type OnnxFileSpec = z.output<typeof OnnxFileSpecSchema>;
 
 /**
  * A trained feature head (the survey's ResNet bottleneck or attention
  * enhancer): maps the model's `[1, feature_dim, h, w]` grid to
  * `[1, head.feature_dim, h, w]` on the same grid.
  */
-export interface FeatureHeadSpec extends OnnxFileSpec {
+export const FeatureHeadSpecSchema = OnnxFileSpecSchema.extend({
   /** Channels of the head's output, `C'`. */
-  feature_dim: number;
-}
+  feature_dim: positiveInt,
+});
+
+/** A feature head. */
+export type FeatureHeadSpec = z.output<typeof FeatureHeadSpecSchema>;
 
 /**
  * A cost-volume refiner (neighbourhood consensus): maps the dense cosine
@@ -93,78 +148,101 @@ export interface FeatureHeadSpec extends OnnxFileSpec {
  * scores as they read cosine similarities, so a refiner should keep them on
  * a comparable scale.
  */
-export type RefinerSpec = OnnxFileSpec;
+export const RefinerSpecSchema = OnnxFileSpecSchema;
+
+/** A cost-volume refiner. */
+export type RefinerSpec = z.output<typeof RefinerSpecSchema>;
 
 /** One model fused into a composite. */
-export interface FuseComponent {
+export const FuseComponentSchema = z.strictObject({
   /** Id of a registered model (a backbone or another composite). */
-  model: string;
+  model: modelId,
   /** Factor applied to the component's L2-normalized features (>= 0). */
-  weight: number;
+  weight: finite.nonnegative(),
   /**
    * Input side the component runs at, whatever side the request names
    * (default: the component's `default_resolution`). Must be one the
    * component accepts.
    */
-  resolution?: number;
-}
+  resolution: positiveInt.optional(),
+});
+
+/** One model fused into a composite. */
+export type FuseComponent = z.output<typeof FuseComponentSchema>;
 
 /** Fields every descriptor has. Field names are those of the public JSON format. */
-interface DescriptorBase {
+const sharedFields = {
   /** Name clients pass as `model`. */
-  id: string;
+  id: modelId,
   /** One line for humans. */
-  description?: string;
+  description: z.string().optional(),
   /**
    * Pixels per feature cell; input sides must be multiples of it. For a
    * composite it only sets the common grid: `resolution / patch_size`.
    */
-  patch_size: number;
+  patch_size: positiveInt,
   /**
    * Channels of one feature before the head (for a composite: the sum of
    * its components' output channels).
    */
-  feature_dim: number;
+  feature_dim: positiveInt,
   /** Input side used when a request names none. */
-  default_resolution: number;
+  default_resolution: positiveInt,
   /** Smallest and largest input side accepted (both multiples of `patch_size`). */
-  resolutions: { min: number; max: number };
+  resolutions: z.strictObject({ min: positiveInt, max: positiveInt }),
   /** Licence of the weights, for humans. */
-  license?: string;
+  license: z.string().optional(),
   /** Optional feature head applied to the grid. */
-  head?: FeatureHeadSpec;
+  head: FeatureHeadSpecSchema.optional(),
   /** Optional refiner applied to the dense cost volume when matching. */
-  refiner?: RefinerSpec;
-}
+  refiner: RefinerSpecSchema.optional(),
+};
+
+/** Fields only a backbone (one ONNX file from image to grid) has. */
+const backboneFields = {
+  /** Expected sha256 of the ONNX file (hex); verified after download. */
+  sha256: sha256.optional(),
+  /** Expected size of the ONNX file in bytes. */
+  bytes: positiveInt.optional(),
+  /** Name of the image input (`[B, 3, H, W]` float32). */
+  input: z.string().min(1),
+  /** Name of the feature output. */
+  output: z.string().min(1),
+  /** Output layout. */
+  layout: z.enum(FEATURE_LAYOUTS),
+  /** Tokens before the patch tokens (CLS, registers); 0 for `chw`. */
+  prefix_tokens: z.number().int().nonnegative(),
+  /** Per-channel mean applied to pixels in [0, 1]. */
+  mean: z.tuple([finite, finite, finite]),
+  /** Per-channel std applied to pixels in [0, 1]. */
+  std: z.tuple([finite.positive(), finite.positive(), finite.positive()]),
+};
+
+/** Fields only a composite has. */
+const compositeFields = {
+  /** The fused models, in channel order (at least one). */
+  components: z.array(FuseComponentSchema).min(1),
+  /**
+   * Corner convention of the bilinear grid resize (default false, as
+   * `F.interpolate(..., mode="bilinear", align_corners=False)` in the SD +
+   * DINOv2 code).
+   */
+  align_corners: z.boolean().optional(),
+};
+
+/** The backbone-only fields, which a composite must not carry. */
+const BACKBONE_ONLY = Object.keys(backboneFields) as (keyof typeof backboneFields)[];
 
 /** A feature backbone: one ONNX file from image to grid. */
-export interface BackboneDescriptor extends DescriptorBase {
+export const BackboneDescriptorSchema = z.strictObject({
+  ...sharedFields,
   /**
    * Where the ONNX file comes from: `embedded:<name>` (built by the service's
    * own code), a local path, `file://`, `https://` or `hf://<repo>/<file>`.
    */
-  url: string;
-  /** Expected sha256 of the ONNX file (hex); verified after download. */
-  sha256?: string;
-  /** Expected size of the ONNX file in bytes. */
-  bytes?: number;
-  /** Name of the image input (`[B, 3, H, W]` float32). */
-  input: string;
-  /** Name of the feature output. */
-  output: string;
-  /** Output layout. */
-  layout: FeatureLayout;
-  /** Tokens before the patch tokens (CLS, registers); 0 for `chw`. */
-  prefix_tokens: number;
-  /** Per-channel mean applied to pixels in [0, 1]. */
-  mean: [number, number, number];
-  /** Per-channel std applied to pixels in [0, 1]. */
-  std: [number, number, number];
-  /** Only composites have components. */
-  components?: never;
-  /** Only composites resize grids. */
-  align_corners?: never;
-}
+  url: sourceUrl({ embedded: true }),
+  ...backboneFields,
+});
 
 /**
  * A fused model: the features of other registered models, concatenated on
@@ -177,27 +255,86 @@ export interface BackboneDescriptor extends DescriptorBase {
  * component. A component brings its own head (its features are what it
  * serves alone); its refiner is not used, the composite's own is.
  */
-export interface CompositeDescriptor extends DescriptorBase {
+export const CompositeDescriptorSchema = z.strictObject({
+  ...sharedFields,
   /** Always {@linkcode COMPOSITE_URL}. */
-  url: typeof COMPOSITE_URL;
-  /** The fused models, in channel order (at least one). */
-  components: FuseComponent[];
-  /**
-   * Corner convention of the bilinear grid resize (default false, as
-   * `F.interpolate(..., mode="bilinear", align_corners=False)` in the SD +
-   * DINOv2 code).
-   */
-  align_corners?: boolean;
-  // A composite has no file and no preprocessing of its own: each component brings them.
-  sha256?: never;
-  bytes?: never;
-  input?: never;
-  output?: never;
-  layout?: never;
-  prefix_tokens?: never;
-  mean?: never;
-  std?: never;
-}
+  url: z.literal(COMPOSITE_URL),
+  ...compositeFields,
+});
+
+/** A feature backbone; composite-only fields are absent. */
+export type BackboneDescriptor =
+  & z.output<typeof BackboneDescriptorSchema>
+  & { [K in keyof typeof compositeFields]?: undefined };
+
+/** A fused model; backbone-only fields are absent (each component brings its own). */
+export type CompositeDescriptor =
+  & z.output<typeof CompositeDescriptorSchema>
+  & { [K in keyof typeof backboneFields]?: undefined };
 
 /** Any registered model. Composites are told apart by `d.components !== undefined`. */
 export type ModelDescriptor = BackboneDescriptor | CompositeDescriptor;
+
+/**
+ * A descriptor as JSON, of either kind; parses to a {@linkcode ModelDescriptor}.
+ * Every field of both kinds is accepted here and the rules of the kind the
+ * `url` names are checked after, so each message names the field at fault
+ * ("input: Required for a backbone") rather than a failed union.
+ */
+export const ModelDescriptorSchema = z.strictObject({
+  ...sharedFields,
+  url: z.string().min(1).superRefine((url, ctx) => {
+    if (url === COMPOSITE_URL) return;
+    if (url.toLowerCase().startsWith(COMPOSITE_URL)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a composite's url is exactly \`${COMPOSITE_URL}\``,
+      });
+      return;
+    }
+    const r = sourceUrl({ embedded: true }).safeParse(url);
+    if (!r.success) {
+      for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message });
+    }
+  }),
+  ...z.object(backboneFields).partial().shape,
+  ...z.object(compositeFields).partial().shape,
+}).superRefine((d, ctx) => {
+  const p = d.patch_size;
+  const { min, max } = d.resolutions;
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message });
+  if (min > max) issue(["resolutions"], `min (${min}) must not exceed max (${max})`);
+  if (min % p !== 0) issue(["resolutions", "min"], `must be a multiple of patch_size (${p})`);
+  if (max % p !== 0) issue(["resolutions", "max"], `must be a multiple of patch_size (${p})`);
+  if (d.default_resolution % p !== 0) {
+    issue(["default_resolution"], `must be a multiple of patch_size (${p})`);
+  }
+  if (d.default_resolution < min || d.default_resolution > max) {
+    issue(["default_resolution"], `must lie within resolutions [${min}, ${max}]`);
+  }
+  if (d.url === COMPOSITE_URL) {
+    if (!d.components) issue(["components"], `required when url is \`${COMPOSITE_URL}\``);
+    else if (!d.components.some((c) => c.weight > 0)) {
+      issue(["components"], "at least one component needs a weight above 0");
+    }
+    for (const field of BACKBONE_ONLY) {
+      if (d[field] !== undefined) {
+        issue([field], `does not apply to a composite (each component brings its own)`);
+      }
+    }
+    return;
+  }
+  for (const field of Object.keys(compositeFields) as (keyof typeof compositeFields)[]) {
+    if (d[field] !== undefined) issue([field], `applies only when url is \`${COMPOSITE_URL}\``);
+  }
+  for (const field of BACKBONE_ONLY) {
+    const required = !backboneFields[field].safeParse(undefined).success;
+    if (required && d[field] === undefined) {
+      issue([field], "Required for a backbone (a url other than `composite:`)");
+    }
+  }
+  if (d.layout === "chw" && d.prefix_tokens !== 0) {
+    issue(["prefix_tokens"], "must be 0 for the chw layout");
+  }
+}).transform((d) => d as ModelDescriptor);

@@ -31,7 +31,7 @@
 import type { BackboneDescriptor, CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
 import { ModelNotFoundError, ResolutionError } from "../errors/mod.ts";
 import { HUB_MODELS } from "./hub_models.ts";
-import { loadModelsConfig } from "./descriptor_schema.ts";
+import { loadModelsConfig } from "./models_config.ts";
 
 /** Id of the model used when a request names none. */
 export const DEFAULT_MODEL_ID = "dsift";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadModelsConfig, ModelDescriptorSchema } from "../../models/descriptor_schema.ts";
+import { loadModelsConfig } from "../../models/models_config.ts";
+import { ModelDescriptorSchema } from "../../models/descriptor.ts";
 
 const VIT = {
   id: "my-vit",

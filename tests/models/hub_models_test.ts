@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ModelDescriptorSchema } from "../../models/descriptor_schema.ts";
+import { ModelDescriptorSchema } from "../../models/descriptor.ts";
 import { HUB_MODELS } from "../../models/hub_models.ts";
 import { resolveModelSource } from "../../models/model_source.ts";
 

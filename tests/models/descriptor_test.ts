@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ModelDescriptor } from "../../models/descriptor.ts";
-import { loadModelsConfig, ModelDescriptorSchema } from "../../models/descriptor_schema.ts";
+import { loadModelsConfig } from "../../models/models_config.ts";
+import { ModelDescriptorSchema } from "../../models/descriptor.ts";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
 
 const VIT: ModelDescriptor = {
