@@ -1,7 +1,7 @@
 /**
  * Starts the semantic correspondence service: reads the settings once, wires
  * the services (registry, models, worker pool) on the default model, and
- * serves the API.
+ * serves the API until SIGINT or SIGTERM, then drains.
  *
  * ```sh
  * npx -y deno@2.9.6 task start
@@ -13,6 +13,8 @@
 import { createApp } from "./routes/app.ts";
 import { loadConfig, type ServiceConfig } from "./service/config.ts";
 import { createServices } from "./service/services.ts";
+import { HttpServer, type ShutdownReport } from "./service/http_server.ts";
+import { connectionCap, raiseFdLimit } from "./service/fd_limit.ts";
 
 /** A running service. */
 export interface RunningService {
@@ -20,51 +22,83 @@ export interface RunningService {
   url: string;
   /** Resolves when the default model is loaded and has run once in every worker. */
   ready: Promise<void>;
-  /** Stops the server and the workers. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets requests in flight finish within the drain time
+   * (`DRAIN_MS`), cuts the rest, and stops the workers.
+   */
+  close(): Promise<ShutdownReport>;
 }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
  * Starts the service.
  *
  * @param config Settings (see `service/config.ts`).
- * @param options `workerUrl` replaces the worker module (fault tests); `quiet` skips the log line.
+ * @param options `workerUrl` replaces the worker module (fault tests); `quiet` skips the log lines.
  * @returns The running service.
- * @throws {TypeError} When `MODELS_CONFIG` names an invalid file.
+ * @throws {TypeError} When `MODELS_CONFIG` or `API_KEYS_FILE` names an invalid file.
  */
 export async function startService(
   config: ServiceConfig,
   options: { workerUrl?: URL; quiet?: boolean } = {},
 ): Promise<RunningService> {
+  const log = options.quiet ? () => {} : (line: string) => console.log(line);
+  const { limit, note } = await raiseFdLimit();
   const services = await createServices(config, { workerUrl: options.workerUrl });
   services.ready.catch((e) => console.error("Default model failed to load:", e));
   const app = createApp(services);
-  const server = Deno.serve({
+  const maxConnections = config.server.maxConnections ?? connectionCap(limit);
+  const server = HttpServer.listen((req, info) => app.fetch(req, info), {
     hostname: config.host,
     port: config.port,
-    onListen: () => {},
-  }, app.fetch);
+    maxConnections,
+    headerTimeoutMs: config.server.headerTimeoutMs,
+    bodyTimeoutMs: config.server.bodyTimeoutMs,
+    idleTimeoutMs: config.server.idleTimeoutMs,
+    onWarning: (m) => console.warn(m),
+  });
   const addr = server.addr;
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
-  if (!options.quiet) console.log(`Listening on ${url} (workers starting; see /readyz)`);
+  log(
+    `Listening on ${url} (workers starting; see /readyz); up to ${maxConnections} connections` +
+      (limit ? ` (open-file limit ${limit.soft}${note ? `: ${note}` : ""})` : ""),
+  );
+  if (services.apiKeys.length === 0 && !LOOPBACK.test(config.host)) {
+    log(
+      `Warning: listening on ${config.host} without API_KEYS: anyone who can reach port ` +
+        `${addr.port} can run matches and evaluations. Set API_KEYS, or HOST=127.0.0.1 for local use.`,
+    );
+  }
   return {
     url,
     ready: services.ready,
     async close() {
-      await server.shutdown();
+      const report = await server.shutdown(config.server.drainMs);
       await services.dispose();
+      return report;
     },
   };
 }
 
 if (import.meta.main) {
-  const service = await startService(loadConfig(Deno.env.toObject()));
+  const config = loadConfig(Deno.env.toObject());
+  const service = await startService(config);
   service.ready.then(() => console.log("Ready: default model loaded"));
-  const stop = async () => {
-    await service.close();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const t0 = performance.now();
+    console.log(`${signal}: draining for up to ${config.server.drainMs} ms`);
+    const report = await service.close();
+    console.log(
+      `Stopped after ${Math.round(performance.now() - t0)} ms: ${report.finished} request(s) ` +
+        `finished, ${report.cut} connection(s) cut`,
+    );
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }

@@ -61,6 +61,27 @@ export class UnknownTableError extends ServiceError {
   override readonly code = "unknown_table";
 }
 
+/** A `/v1` route was called without a valid API key (`API_KEYS` is set). */
+export class UnauthorizedError extends ServiceError {
+  override readonly code = "unauthorized";
+}
+
+/** The caller sent more requests than its rate limit allows. */
+export class RateLimitedError extends ServiceError {
+  override readonly code = "rate_limited";
+  /** Seconds until the next request would be accepted. */
+  readonly retryAfter: number;
+
+  /**
+   * @param message What was refused.
+   * @param options Seconds to wait, and details.
+   */
+  constructor(message: string, options: { retryAfter: number; details?: unknown }) {
+    super(message, { details: options.details });
+    this.retryAfter = options.retryAfter;
+  }
+}
+
 /** A query point lies outside the source image. */
 export class PointOutOfBoundsError extends ServiceError {
   override readonly code = "point_out_of_bounds";

@@ -47,10 +47,12 @@ import {
   PointOutOfBoundsError,
   PoolClosedError,
   PoolSaturatedError,
+  RateLimitedError,
   ResolutionError,
   RouteNotFoundError,
   ServiceError,
   TooManyPointsError,
+  UnauthorizedError,
   UnknownTableError,
   UnsupportedImageError,
   UnsupportedMediaTypeError,
@@ -63,6 +65,7 @@ type ErrorClass = abstract new (...args: never[]) => ServiceError;
 export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusCode]> = [
   [MalformedRequestError, 400],
   [ImageDecodeError, 400],
+  [UnauthorizedError, 401],
   [RouteNotFoundError, 404],
   [ModelNotFoundError, 404],
   [DatasetNotFoundError, 404],
@@ -74,6 +77,7 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [UnsupportedMediaTypeError, 415],
   [UnsupportedImageError, 415],
   [InvalidRequestError, 422],
+  [RateLimitedError, 429],
   [PointOutOfBoundsError, 422],
   [ResolutionError, 422],
   [ModelContractError, 422],
@@ -123,7 +127,10 @@ export function errorAnswer(err: unknown, requestId: string | null): ErrorAnswer
     const entry = ERROR_STATUS.find(([cls]) => err instanceof cls);
     if (entry) {
       const headers: Record<string, string> = {};
-      if (err instanceof PoolSaturatedError) headers["Retry-After"] = String(err.retryAfter);
+      if (err instanceof PoolSaturatedError || err instanceof RateLimitedError) {
+        headers["Retry-After"] = String(err.retryAfter);
+      }
+      if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="semcorr"';
       if (RETRY_AFTER_ONE.some((cls) => err instanceof cls)) headers["Retry-After"] = "1";
       const error: ErrorBody = { code: err.code, message: err.message };
       if (err.details !== undefined) error.details = err.details;

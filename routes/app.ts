@@ -17,12 +17,17 @@ import { requestId } from "hono/request-id";
 import type { AppEnv, Services } from "./app_env.ts";
 import { onError } from "./_on_error.ts";
 import { RouteNotFoundError } from "../errors/mod.ts";
+import { apiKey } from "./middleware/api_key.ts";
+import { rateLimit } from "./middleware/rate_limit.ts";
 import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
 import evaluate from "./evaluate.ts";
 import leaderboard from "./leaderboard.ts";
 import datasets from "./datasets.ts";
+
+/** The read-only listings `OPEN_LISTINGS=1` leaves open. */
+const LISTINGS = /^\/v1\/(models|datasets|leaderboard)(\/|$)/;
 
 /**
  * Builds the app.
@@ -37,6 +42,15 @@ export function createApp(services: Services): Hono<AppEnv> {
     c.set("services", services);
     await next();
   });
+  const { access } = services.config;
+  app.use(
+    "/v1/*",
+    apiKey({
+      keys: services.apiKeys,
+      isOpen: (method, path) => access.openListings && method === "GET" && LISTINGS.test(path),
+    }),
+  );
+  app.use("/v1/*", rateLimit({ ratePerSecond: access.ratePerSecond, burst: access.burst }));
   app.route("/", health);
   app.route("/v1/models", models);
   app.route("/v1/match", match);

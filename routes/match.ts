@@ -8,9 +8,10 @@
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./app_env.ts";
-import { PayloadTooLargeError, TooManyPointsError } from "../errors/mod.ts";
+import { TooManyPointsError } from "../errors/mod.ts";
+import { limitBody } from "./middleware/body_limit.ts";
+import { overloadGuard } from "./middleware/overload_guard.ts";
 import { parseInput } from "./_validate.ts";
 import { readMatchRequest } from "./_match_body.ts";
 import { checkImage } from "../workers/decode_image.ts";
@@ -20,18 +21,9 @@ const app = new Hono<AppEnv>();
 
 app.post(
   "/",
+  overloadGuard(),
   // Two images of at most maxBytes each, base64 in JSON (4/3), plus fields.
-  async function matchBodyLimit(c, next) {
-    const limit = Math.ceil(c.var.services.config.limits.maxBytes * 2 * 1.4) + 1_000_000;
-    return await bodyLimit({
-      maxSize: limit,
-      onError: () => {
-        throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`, {
-          details: { limit },
-        });
-      },
-    })(c, next);
-  },
+  limitBody((c) => Math.ceil(c.var.services.config.limits.maxBytes * 2 * 1.4) + 1_000_000),
   async (c) => {
     const { pool, config, registry, resolveModel } = c.var.services;
     const body = await readMatchRequest(c.req.raw);

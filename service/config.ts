@@ -26,6 +26,16 @@
  * | `DATA_ROOT` | `./data` | folder (or base URL) holding the four datasets |
  * | `DATA_SPAIR`, `DATA_PFPASCAL`, `DATA_PFWILLOW`, `DATA_AP10K` | under `DATA_ROOT` | one dataset's root |
  * | `RUNS_DIR` | `./runs` | where saved evaluation runs are kept |
+ * | `RUNS_MAX` / `RUNS_MAX_BYTES` | `1000` / 512 MiB | most saved runs, and their total size |
+ * | `MAX_CONNECTIONS` | open-file limit - 128 | connections open at once (beyond: the oldest idle one is closed, or 503) |
+ * | `HEADER_TIMEOUT_MS` | `10000` | longest wait for a new connection's request headers |
+ * | `BODY_TIMEOUT_MS` | `30000` | longest a request body may take to arrive (the connection is cut) |
+ * | `IDLE_TIMEOUT_MS` | `5000` | longest a kept-alive connection waits for its next request |
+ * | `DRAIN_MS` | `20000` | on SIGTERM/SIGINT, how long requests in flight may finish |
+ * | `API_KEYS` | none | bearer keys (comma separated); set, every `/v1` route needs one |
+ * | `API_KEYS_FILE` | none | file with one key per line (`#` comments), added to `API_KEYS` |
+ * | `OPEN_LISTINGS` | `0` | `1`: the read-only listings (`GET /v1/models`, `/v1/datasets`, `/v1/leaderboard`) need no key |
+ * | `RATE_LIMIT` / `RATE_BURST` | `20` / `60` | requests per second per key (per address without keys), and the burst; `RATE_LIMIT=0` turns it off |
  *
  * @example Usage
  * ```ts
@@ -51,6 +61,11 @@ const int = (min: number) => z.coerce.number().int().min(min);
 /** The default folder of saved runs (`RUNS_DIR`). */
 export const DEFAULT_RUNS_DIR = "./runs";
 
+/** `API_KEYS`: keys separated by commas or whitespace. */
+function keyList(text: string | undefined): string[] {
+  return (text ?? "").split(/[\s,]+/).filter(Boolean);
+}
+
 /** The environment as settings; parses to a {@linkcode ServiceConfig}. */
 const ConfigSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -75,9 +90,35 @@ const ConfigSchema = z.object({
   DATA_PFWILLOW: z.string().optional(),
   DATA_AP10K: z.string().optional(),
   RUNS_DIR: z.string().optional(),
+  RUNS_MAX: int(0).default(1000),
+  RUNS_MAX_BYTES: int(0).default(512 * 1024 * 1024),
+  MAX_CONNECTIONS: int(1).optional(),
+  HEADER_TIMEOUT_MS: int(1).default(10_000),
+  BODY_TIMEOUT_MS: int(1).default(30_000),
+  IDLE_TIMEOUT_MS: int(1).default(5_000),
+  DRAIN_MS: int(0).default(20_000),
+  API_KEYS: z.string().optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  OPEN_LISTINGS: z.enum(["0", "1", "true", "false"]).default("0"),
+  RATE_LIMIT: z.coerce.number().min(0).default(20),
+  RATE_BURST: int(1).default(60),
 }).transform((e) => ({
   host: e.HOST,
   port: e.PORT,
+  server: {
+    maxConnections: e.MAX_CONNECTIONS,
+    headerTimeoutMs: e.HEADER_TIMEOUT_MS,
+    bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+    idleTimeoutMs: e.IDLE_TIMEOUT_MS,
+    drainMs: e.DRAIN_MS,
+  },
+  access: {
+    keys: keyList(e.API_KEYS),
+    keysFile: e.API_KEYS_FILE,
+    openListings: e.OPEN_LISTINGS === "1" || e.OPEN_LISTINGS === "true",
+    ratePerSecond: e.RATE_LIMIT,
+    burst: e.RATE_BURST,
+  },
   pool: {
     size: e.WORKERS,
     numThreads: e.ORT_THREADS,
@@ -105,7 +146,7 @@ const ConfigSchema = z.object({
     DATA_PFWILLOW: e.DATA_PFWILLOW,
     DATA_AP10K: e.DATA_AP10K,
   }),
-  runs: { dir: e.RUNS_DIR || DEFAULT_RUNS_DIR },
+  runs: { dir: e.RUNS_DIR || DEFAULT_RUNS_DIR, maxCount: e.RUNS_MAX, maxBytes: e.RUNS_MAX_BYTES },
 }));
 
 /** Validated settings. */

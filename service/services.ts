@@ -25,6 +25,7 @@ import { WorkerPool } from "../workers/pool.ts";
 import { DEFAULT_MODEL_ID, loadRegistry, type ModelRegistry } from "../models/registry.ts";
 import { ModelStore } from "../models/model_store.ts";
 import type { ModelRef } from "../models/model_ref.ts";
+import { loadApiKeys } from "./api_keys.ts";
 
 /** The service's moving parts, shared by every route and the eval command. */
 export interface Services {
@@ -35,6 +36,8 @@ export interface Services {
   resolveModel(id: string): Promise<ModelRef>;
   /** True once the start model is loaded and has run once in every worker. */
   isReady(): boolean;
+  /** The API keys in force (`API_KEYS`, `API_KEYS_FILE`); none: no authentication. */
+  apiKeys: readonly string[];
 }
 
 /** {@linkcode Services} being started, with their readiness and teardown. */
@@ -62,12 +65,14 @@ export interface CreateServicesOptions {
  * @param config The settings.
  * @param options Start model, worker module, pool overrides.
  * @returns The services; `ready` settles when the workers have loaded.
- * @throws {TypeError} When `MODELS_CONFIG` names an invalid file.
+ * @throws {TypeError} When `MODELS_CONFIG` names an invalid file, or `API_KEYS_FILE` an
+ *   unreadable one.
  */
 export async function createServices(
   config: ServiceConfig,
   options: CreateServicesOptions = {},
 ): Promise<StartedServices> {
+  const apiKeys = await loadApiKeys(config.access);
   const registry = await loadRegistry({ configFile: config.models.configFile });
   const store = new ModelStore(registry, config.models);
   const pool = new WorkerPool({
@@ -88,6 +93,7 @@ export async function createServices(
     config,
     resolveModel: (id) => store.resolve(id),
     isReady: () => ready,
+    apiKeys,
     ready: readyPromise,
     dispose: () => pool.dispose(),
   };
