@@ -26,7 +26,7 @@ import { mergeReports } from "./evaluation/merge_reports.ts";
 import { markdownTable } from "./evaluation/report_table.ts";
 import { loadConfig, type ServiceConfig } from "./service/config.ts";
 import { createServices } from "./service/services.ts";
-import { saveRun } from "./evaluation/runs_store.ts";
+import { RunsStore } from "./evaluation/runs_store.ts";
 
 const LIST_FLAGS = new Set(["alphas", "categories", "pair_ids"]);
 const NUMBER_FLAGS = new Set([
@@ -184,7 +184,7 @@ async function main(args: string[], config: ServiceConfig): Promise<void> {
     : await evaluateLocally(req, config, values.workers ? Number(values.workers) : undefined);
   if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
   if (values.save) {
-    const file = await saveRun(report, config.runs.dir);
+    const file = await new RunsStore(config.runs.dir, config.runs).save(report);
     console.error(`saved to ${file} (listed by GET /v1/leaderboard)`);
   }
   console.log(

@@ -76,7 +76,10 @@ export function localizeKernelSoftargmax(
   for (let i = 0; i < scores.length; i++) {
     const dx = (i % width) - best.x;
     const dy = Math.floor(i / width) - best.y;
-    const value = scores[i] * Math.exp(-(dx * dx + dy * dy) / twoSigma2);
+    const d2 = dx * dx + dy * dy;
+    // A sigma so small that 2 sigma^2 underflows to 0 must still keep the
+    // peak itself (0 / 0 would make every coordinate NaN).
+    const value = d2 === 0 ? scores[i] : scores[i] * Math.exp(-d2 / twoSigma2);
     weighted[i] = value;
     if (value > max) max = value;
   }

@@ -82,6 +82,11 @@ export class RateLimitedError extends ServiceError {
   }
 }
 
+/** Saving a run would pass the runs folder's caps (`RUNS_MAX`, `RUNS_MAX_BYTES`). */
+export class RunsQuotaError extends ServiceError {
+  override readonly code = "runs_quota_exceeded";
+}
+
 /** A query point lies outside the source image. */
 export class PointOutOfBoundsError extends ServiceError {
   override readonly code = "point_out_of_bounds";

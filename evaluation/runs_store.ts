@@ -3,7 +3,9 @@
  * one per file, in a folder (`RUNS_DIR`). {@linkcode saveRun} writes one
  * atomically; {@linkcode listRuns} reads them back, validating each against
  * {@linkcode SavedReportSchema} and skipping (and reporting) files it cannot
- * read.
+ * read. {@linkcode RunsStore} is what the service uses: the same folder with
+ * caps on the number and total size of runs (`RUNS_MAX`, `RUNS_MAX_BYTES`),
+ * and an index that re-reads the folder only when its entries changed.
  *
  * @example Usage
  * ```ts
@@ -17,6 +19,7 @@
  */
 
 import { join } from "node:path";
+import { RunsQuotaError } from "../errors/mod.ts";
 import { z } from "zod";
 import type { EvaluationReport } from "./report.ts";
 import { AVERAGINGS } from "./request.ts";
@@ -189,38 +192,171 @@ export async function saveRun(
  * assert.deepEqual(await listRuns("/no/such/folder"), { runs: [], skipped: [] });
  * ```
  */
-export async function listRuns(dir: string): Promise<RunList> {
-  const names: string[] = [];
+export function listRuns(dir: string): Promise<RunList> {
+  return new RunsStore(dir, { maxCount: Infinity, maxBytes: Infinity }).list();
+}
+
+/** Caps of a {@linkcode RunsStore}. */
+export interface RunsStoreOptions {
+  /** Most runs kept; a save beyond is refused (0: no saves). */
+  maxCount: number;
+  /** Most bytes of runs kept; a save beyond is refused. */
+  maxBytes: number;
+}
+
+interface IndexEntry {
+  bytes: number;
+  run?: SavedRun;
+  skipped?: SkippedRun;
+}
+
+/**
+ * The runs folder as the service uses it: listing is cached (runs are
+ * written once, under new names, so a folder whose modification time has not
+ * changed has the same runs; a changed one is re-read for its new names
+ * only), and saving is refused past the caps.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunsStore } from "./runs_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new RunsStore(await Deno.makeTempDir(), { maxCount: 10, maxBytes: 1e6 });
+ * assert.deepEqual(await store.list(), { runs: [], skipped: [] });
+ * ```
+ */
+export class RunsStore {
+  #dir: string;
+  #options: RunsStoreOptions;
+  #index = new Map<string, IndexEntry>();
+  #indexedAt: number | null = null;
+  #listing?: Promise<RunList>;
+
+  /**
+   * @param dir The runs folder (created on the first save).
+   * @param options Caps on count and bytes.
+   */
+  constructor(dir: string, options: RunsStoreOptions) {
+    this.#dir = dir;
+    this.#options = options;
+  }
+
+  /** The folder. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /**
+   * The saved runs, by file name, and the files that could not be read.
+   *
+   * @returns The runs (shared: do not mutate) and the skipped files.
+   */
+  list(): Promise<RunList> {
+    // Concurrent callers share one pass over the folder.
+    this.#listing ??= this.#refresh().finally(() => (this.#listing = undefined));
+    return this.#listing;
+  }
+
+  /** Bytes of the runs folder's files, as last listed. */
+  get bytes(): number {
+    let n = 0;
+    for (const e of this.#index.values()) n += e.bytes;
+    return n;
+  }
+
+  async #refresh(): Promise<RunList> {
+    let mtime: number | null;
+    try {
+      mtime = (await Deno.stat(this.#dir)).mtime?.getTime() ?? null;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        this.#index.clear();
+        this.#indexedAt = null;
+        return { runs: [], skipped: [] };
+      }
+      return {
+        runs: [],
+        skipped: [{ file: ".", reason: `Cannot list runs: ${(e as Error).message}` }],
+      };
+    }
+    if (mtime === null || mtime !== this.#indexedAt) {
+      const names = new Set<string>();
+      for await (const e of Deno.readDir(this.#dir)) {
+        if (e.isFile && e.name.endsWith(".json") && !e.name.startsWith(".")) names.add(e.name);
+      }
+      for (const name of this.#index.keys()) if (!names.has(name)) this.#index.delete(name);
+      for (const name of names) {
+        if (!this.#index.has(name)) this.#index.set(name, await readRun(this.#dir, name));
+      }
+      this.#indexedAt = mtime;
+    }
+    const files = [...this.#index.keys()].sort();
+    const runs: SavedRun[] = [];
+    const skipped: SkippedRun[] = [];
+    for (const f of files) {
+      const e = this.#index.get(f)!;
+      if (e.run) runs.push(e.run);
+      if (e.skipped) skipped.push(e.skipped);
+    }
+    return { runs, skipped };
+  }
+
+  /**
+   * Saves a report (see {@linkcode saveRun}) unless a cap would be passed.
+   *
+   * @param report The report.
+   * @param options `now`: the time to stamp.
+   * @returns The path written.
+   * @throws {RunsQuotaError} When the folder already holds `maxCount` runs or the
+   *   report would take it past `maxBytes`.
+   * @throws {TypeError} When the report lacks a field the leaderboard reads.
+   */
+  async save(report: EvaluationReport, options: { now?: Date } = {}): Promise<string> {
+    const { runs } = await this.list();
+    const size = new TextEncoder().encode(JSON.stringify(report, null, 2)).length + 1;
+    const { maxCount, maxBytes } = this.#options;
+    if (runs.length >= maxCount || this.bytes + size > maxBytes) {
+      throw new RunsQuotaError(
+        `Cannot save the run: the runs folder holds ${runs.length} runs of ${this.bytes} bytes, ` +
+          `the caps are ${maxCount} runs and ${maxBytes} bytes (RUNS_MAX, RUNS_MAX_BYTES)`,
+        {
+          details: {
+            runs: runs.length,
+            bytes: this.bytes,
+            max_runs: maxCount,
+            max_bytes: maxBytes,
+          },
+        },
+      );
+    }
+    return await saveRun(report, this.#dir, options);
+  }
+}
+
+async function readRun(dir: string, file: string): Promise<IndexEntry> {
+  const path = join(dir, file);
   try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.endsWith(".json") && !e.name.startsWith(".")) names.push(e.name);
+    const info = await Deno.stat(path);
+    const text = await Deno.readTextFile(path);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return {
+        bytes: info.size,
+        skipped: { file, reason: `Cannot parse run: ${(e as Error).message}` },
+      };
+    }
+    try {
+      const report = checkReport(value);
+      return {
+        bytes: info.size,
+        run: { file, saved_at: info.mtime ? info.mtime.toISOString() : null, report },
+      };
+    } catch (e) {
+      return { bytes: info.size, skipped: { file, reason: (e as Error).message } };
     }
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { runs: [], skipped: [] };
-    return {
-      runs: [],
-      skipped: [{ file: ".", reason: `Cannot list runs: ${(e as Error).message}` }],
-    };
+    return { bytes: 0, skipped: { file, reason: (e as Error).message } };
   }
-  names.sort();
-  const runs: SavedRun[] = [];
-  const skipped: SkippedRun[] = [];
-  for (const file of names) {
-    const path = join(dir, file);
-    try {
-      const text = await Deno.readTextFile(path);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        throw new SyntaxError(`Cannot parse run: ${(e as Error).message}`);
-      }
-      const report = checkReport(value);
-      const mtime = (await Deno.stat(path)).mtime;
-      runs.push({ file, saved_at: mtime ? mtime.toISOString() : null, report });
-    } catch (e) {
-      skipped.push({ file, reason: (e as Error).message });
-    }
-  }
-  return { runs, skipped };
 }

@@ -6,10 +6,11 @@
  * @example Usage
  * ```ts
  * import { buildLeaderboard } from "./board.ts";
+ * import { RunsStore } from "../evaluation/runs_store.ts";
  * import assert from "node:assert/strict";
  *
  * const board = await buildLeaderboard({ table: "XI", dataset: "spair", alpha: "0.1" }, {
- *   runsDir: "/no/such/runs",
+ *   runs: new RunsStore("/no/such/runs", { maxCount: 10, maxBytes: 1e6 }),
  * });
  * const ours = board.tables[0].rows.find((r) => r.method === "Ours(DINOv2)")!;
  * assert.deepEqual(ours.results[0].pck["0.1"], { percent: 85.1, fraction: 0.851 });
@@ -20,7 +21,7 @@
  */
 
 import type { DatasetId, ThresholdBase } from "../datasets/types.ts";
-import { listRuns, type SavedRun, type SkippedRun } from "../evaluation/runs_store.ts";
+import type { RunList, SavedRun, SkippedRun } from "../evaluation/runs_store.ts";
 import {
   filterTables,
   type LeaderboardFilters,
@@ -61,6 +62,8 @@ export interface Leaderboard {
   protocol_notes: Record<string, string>;
   tables: LeaderboardTable[];
   runs: LeaderboardRun[];
+  /** Which runs of those that match the filters are shown (newest last, by file name). */
+  runs_page: { offset: number; limit: number; total: number };
   skipped_runs: SkippedRun[];
   discrepancies: Record<string, unknown>[];
   notes: string[];
@@ -143,7 +146,8 @@ function touches(d: Record<string, unknown>, ids: Set<string>): boolean {
  * Builds the leaderboard: the survey tables and the saved runs, filtered.
  *
  * @param filters What to show.
- * @param options `runsDir`: the runs folder.
+ * @param options `runs`: the saved runs (a `RunsStore`); `page`: which of the matching runs to
+ *   show (default: all).
  * @returns The leaderboard.
  * @throws {DatasetMalformedError} When the survey file cannot be read.
  *
@@ -152,18 +156,24 @@ function touches(d: Record<string, unknown>, ids: Set<string>): boolean {
  * import { buildLeaderboard } from "./board.ts";
  * import assert from "node:assert/strict";
  *
- * const board = await buildLeaderboard({ setting: "weakly_supervised" }, { runsDir: "/none" });
+ * const runs = { list: () => Promise.resolve({ runs: [], skipped: [] }) };
+ * const board = await buildLeaderboard({ setting: "weakly_supervised" }, { runs });
  * assert.deepEqual(board.tables.map((t) => t.id), ["III"]);
  * ```
  */
 export async function buildLeaderboard(
   filters: LeaderboardFilters,
-  options: { runsDir: string },
+  options: { runs: { list(): Promise<RunList> }; page?: { offset: number; limit: number } },
 ): Promise<Leaderboard> {
   const survey = await loadSurvey();
   const tables = filterTables(survey.tables, filters);
   const ids = new Set(tables.map((t) => t.id));
-  const { runs, skipped } = await listRuns(options.runsDir);
+  const { runs, skipped } = await options.runs.list();
+  const entries = runs
+    .filter((r) => filters.dataset === undefined || r.report.dataset === filters.dataset)
+    .map((r) => runEntry(r, filters.alpha))
+    .filter((r) => r.results.length > 0);
+  const page = options.page ?? { offset: 0, limit: entries.length };
   return {
     source: {
       ...survey.source,
@@ -184,10 +194,8 @@ export async function buildLeaderboard(
     })),
     protocol_notes: survey.protocol_notes,
     tables,
-    runs: runs
-      .filter((r) => filters.dataset === undefined || r.report.dataset === filters.dataset)
-      .map((r) => runEntry(r, filters.alpha))
-      .filter((r) => r.results.length > 0),
+    runs: entries.slice(page.offset, page.offset + page.limit),
+    runs_page: { offset: page.offset, limit: page.limit, total: entries.length },
     skipped_runs: skipped,
     discrepancies: survey.discrepancies.filter((d) => touches(d, ids)),
     notes: [...NOTES],

@@ -50,6 +50,7 @@ import {
   RateLimitedError,
   ResolutionError,
   RouteNotFoundError,
+  RunsQuotaError,
   ServiceError,
   TooManyPointsError,
   UnauthorizedError,
@@ -89,6 +90,7 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [DatasetUnsafePathError, 503],
   [DatasetUnavailableError, 503],
   [InferenceTimeoutError, 504],
+  [RunsQuotaError, 507],
 ];
 
 /** Classes whose 503 a client should retry after a second. */

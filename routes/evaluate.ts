@@ -17,7 +17,6 @@ import { errorAnswer } from "./_on_error.ts";
 import { EvaluateRequestSchema } from "../evaluation/request.ts";
 import type { EvaluationProgress } from "../evaluation/evaluate_pairs.ts";
 import { runEvaluation } from "../evaluation/run_evaluation.ts";
-import { saveRun } from "../evaluation/runs_store.ts";
 import { basename } from "node:path";
 
 const app = new Hono<AppEnv>();
@@ -33,7 +32,7 @@ app.post(
   validate("json", EvaluateRequestSchema),
   async (c) => {
     const req = c.req.valid("json");
-    const { pool, registry, config, resolveModel } = c.var.services;
+    const { pool, registry, config, resolveModel, runs } = c.var.services;
     const deps = {
       pool,
       registry,
@@ -45,7 +44,7 @@ app.post(
     const run = async (onProgress?: (p: EvaluationProgress) => void) => {
       const report = await runEvaluation(req, deps, onProgress);
       if (!req.save_run) return report;
-      const file = await saveRun(report, config.runs.dir);
+      const file = await runs.save(report);
       return { ...report, saved_as: basename(file) };
     };
     // Once streaming has begun the status is sent: errors travel as the last

@@ -5,10 +5,12 @@
  * Query (all optional): `dataset` (`spair | pfpascal | pfwillow | ap10k`),
  * `table` (`II` ... `XII`, `A1`, `A2`; case-insensitive), `setting`
  * (`supervised | weakly_supervised | zero_shot`), `kind`
- * (`literature | ablation | baseline_comparison`), `alpha` (e.g. `0.1`).
- * A bad value is 422 `invalid_request`; an unknown table is 404
- * `unknown_table`. Runs are read from the configured `RUNS_DIR` at each
- * request and filtered by `dataset` and `alpha` only.
+ * (`literature | ablation | baseline_comparison`), `alpha` (e.g. `0.1`),
+ * `runs_offset` and `runs_limit` (default 0 and 100, at most 1000: a page of
+ * the matching runs). A bad value is 422 `invalid_request`; an unknown table
+ * is 404 `unknown_table`. Runs come from the service's runs store (the
+ * configured `RUNS_DIR`, indexed once and re-read only when it changes) and
+ * are filtered by `dataset` and `alpha` only.
  *
  * The answer:
  *
@@ -29,6 +31,7 @@
  *       flags: [...], notes, source: { text_source_line, method_as_printed, ... }
  *     }]
  *   }],
+ *   runs_page: { offset, limit, total },                     // total: runs matching the filters
  *   runs: [{
  *     file, saved_at, method, literature_key,
  *     protocol: { dataset, split, frame, by, thres_type, comparison, alphas, resolution,
@@ -47,14 +50,14 @@
  * import leaderboard from "./leaderboard.ts";
  * import { onError } from "./_on_error.ts";
  * import type { AppEnv, Services } from "./app_env.ts";
- * import { loadConfig } from "../service/config.ts";
+ * import { RunsStore } from "../evaluation/runs_store.ts";
  * import assert from "node:assert/strict";
  *
- * // The route reads only the settings of the services.
- * const config = loadConfig({ RUNS_DIR: "/no/such/runs" });
+ * // The route reads only the runs store of the services.
+ * const runs = new RunsStore("/no/such/runs", { maxCount: 10, maxBytes: 1e6 });
  * const app = new Hono<AppEnv>();
  * app.use(async (c, next) => {
- *   c.set("services", { config } as Services);
+ *   c.set("services", { runs } as Services);
  *   await next();
  * });
  * app.route("/v1/leaderboard", leaderboard);
@@ -84,6 +87,8 @@ export const LeaderboardQuerySchema = z.strictObject({
   setting: z.enum(SETTINGS).optional(),
   kind: z.enum(TABLE_KINDS).optional(),
   alpha: z.coerce.number().positive().max(1).optional(),
+  runs_offset: z.coerce.number().int().min(0).default(0),
+  runs_limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 /** A validated query. */
@@ -108,7 +113,7 @@ app.get("/", validate("query", LeaderboardQuerySchema), async (c) => {
     setting: q.setting,
     kind: q.kind,
     alpha: q.alpha === undefined ? undefined : String(q.alpha),
-  }, { runsDir: c.var.services.config.runs.dir });
+  }, { runs: c.var.services.runs, page: { offset: q.runs_offset, limit: q.runs_limit } });
   return c.json(board);
 });
 

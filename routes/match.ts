@@ -33,7 +33,7 @@ app.post(
         { details: { limit: config.limits.maxPoints, actual: body.points.length } },
       );
     }
-    const points = parseInput(PointsSchema, body.points);
+    const points = parseInput(PointsSchema, body.points, { path: ["points"] });
     const options = parseInput(MatchOptionsSchema, body.options);
     const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
     checkImage(body.source, limits);

@@ -8,8 +8,9 @@
  * import assert from "node:assert/strict";
  *
  * const file = await Deno.makeTempFile();
- * await Deno.writeTextFile(file, "# ops\nkey-b\n\n  key-c  \n");
- * assert.deepEqual(await loadApiKeys({ keys: ["key-a"], keysFile: file }), ["key-a", "key-b", "key-c"]);
+ * await Deno.writeTextFile(file, "# ops\nsecond-key-b\n\n  third-key-c  \n");
+ * const keys = await loadApiKeys({ keys: ["first-key-a"], keysFile: file });
+ * assert.deepEqual(keys, ["first-key-a", "second-key-b", "third-key-c"]);
  * await Deno.remove(file);
  * ```
  *

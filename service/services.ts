@@ -26,6 +26,7 @@ import { DEFAULT_MODEL_ID, loadRegistry, type ModelRegistry } from "../models/re
 import { ModelStore } from "../models/model_store.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import { loadApiKeys } from "./api_keys.ts";
+import { RunsStore } from "../evaluation/runs_store.ts";
 
 /** The service's moving parts, shared by every route and the eval command. */
 export interface Services {
@@ -38,6 +39,8 @@ export interface Services {
   isReady(): boolean;
   /** The API keys in force (`API_KEYS`, `API_KEYS_FILE`); none: no authentication. */
   apiKeys: readonly string[];
+  /** Saved evaluation runs (`RUNS_DIR`, capped by `RUNS_MAX` and `RUNS_MAX_BYTES`). */
+  runs: RunsStore;
 }
 
 /** {@linkcode Services} being started, with their readiness and teardown. */
@@ -94,6 +97,7 @@ export async function createServices(
     resolveModel: (id) => store.resolve(id),
     isReady: () => ready,
     apiKeys,
+    runs: new RunsStore(config.runs.dir, config.runs),
     ready: readyPromise,
     dispose: () => pool.dispose(),
   };

@@ -50,6 +50,36 @@ Deno.test("localize() runs the shared localizer suite", async (t) => {
   }
 });
 
+Deno.test("localize() gives finite coordinates at the extremes of every parameter", async (t) => {
+  // A 5x4 map peaking at (3, 1): whatever the temperature, sigma or window
+  // (1e-300 underflows 2 sigma^2 to 0, 1e300 flattens every softmax), the
+  // answer is a point of the grid, never NaN.
+  const grid = { width: 5, height: 4 };
+  const scores = new Float32Array(20).map((_, i) =>
+    0.5 - 0.1 * Math.hypot((i % 5) - 3, Math.floor(i / 5) - 1)
+  );
+  const extremes: Partial<LocalizerOptions>[] = [
+    { sigma: 1e-300 },
+    { sigma: 1e300 },
+    { temperature: 1e-300 },
+    { temperature: 1e300 },
+    { window: 0 },
+    { window: 1e9 },
+  ];
+  for (const method of LOCALIZER_NAMES) {
+    for (const extreme of extremes) {
+      await t.step(`${method} ${JSON.stringify(extreme)}`, () => {
+        const probes = localizerProbes(Float32Array.of(3, 1), grid, method);
+        const count = probes.probes.length / 2;
+        const map = new Float32Array(count * 20);
+        for (let i = 0; i < count; i++) map.set(scores, i * 20);
+        const out = localize(map, grid, probes, { ...DEFAULT_LOCALIZER, ...extreme, method });
+        assert.ok(out[0] >= 0 && out[0] <= 4 && out[1] >= 0 && out[1] <= 3, `${out}`);
+      });
+    }
+  }
+});
+
 Deno.test("localize() lays out several queries as [Q, 3]", () => {
   const grid = { width: 3, height: 2 };
   // Query 0 peaks at (2, 0) with 0.5, query 1 at (0, 1) with 0.25.

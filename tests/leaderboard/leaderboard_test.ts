@@ -8,7 +8,7 @@ import {
   type LeaderboardTable,
   loadSurvey,
 } from "../../leaderboard/survey.ts";
-import { listRuns, runFileName, saveRun } from "../../evaluation/runs_store.ts";
+import { listRuns, runFileName, RunsStore, saveRun } from "../../evaluation/runs_store.ts";
 import { DatasetMalformedError } from "../../errors/mod.ts";
 import { type EvaluationReport, evaluationReport } from "../../evaluation/report.ts";
 import type { DatasetId, ThresholdBase } from "../../datasets/types.ts";
@@ -358,11 +358,15 @@ Deno.test("buildLeaderboard() puts runs beside the tables", async () => {
   await withTempDir(async (dir) => {
     await saveRun(fixtureReport(), dir);
     await saveRun(fixtureReport("spair", "bbox"), dir);
-    const all = await buildLeaderboard({}, { runsDir: dir });
+    const all = await buildLeaderboard({}, {
+      runs: new RunsStore(dir, { maxCount: 100, maxBytes: 1e8 }),
+    });
     assert.equal(all.runs.length, 2);
     assert.equal(all.tables.length, 13);
     assert.ok(all.notes.length > 0);
-    const willow = await buildLeaderboard({ dataset: "pfwillow", alpha: "0.1" }, { runsDir: dir });
+    const willow = await buildLeaderboard({ dataset: "pfwillow", alpha: "0.1" }, {
+      runs: new RunsStore(dir, { maxCount: 100, maxBytes: 1e8 }),
+    });
     assert.deepEqual(willow.runs.map((r) => r.protocol.dataset), ["pfwillow"]);
     assert.deepEqual(willow.filters, {
       dataset: "pfwillow",
@@ -371,7 +375,9 @@ Deno.test("buildLeaderboard() puts runs beside the tables", async () => {
       kind: null,
       alpha: "0.1",
     });
-    const xi = await buildLeaderboard({ table: "XI" }, { runsDir: dir });
+    const xi = await buildLeaderboard({ table: "XI" }, {
+      runs: new RunsStore(dir, { maxCount: 100, maxBytes: 1e8 }),
+    });
     assert.ok(xi.discrepancies.every((d) => d.table === "XI"));
     assert.ok(xi.discrepancies.length >= 1);
   });
