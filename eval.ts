@@ -90,6 +90,7 @@ async function evaluateLocally(
   const services = await createServices(config, {
     startModel: req.model,
     pool: { size: workers, maxQueue: 1024 },
+    jobs: false,
   });
   try {
     await services.ready;

@@ -26,7 +26,7 @@ export interface RunningService {
    * Stops accepting, lets requests in flight finish within the drain time
    * (`DRAIN_MS`), cuts the rest, and stops the workers.
    */
-  close(): Promise<ShutdownReport>;
+  close(): Promise<ShutdownReport & { jobs: string }>;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -75,9 +75,12 @@ export async function startService(
     url,
     ready: services.ready,
     async close() {
-      const report = await server.shutdown(config.server.drainMs);
-      await services.dispose();
-      return report;
+      // Requests in flight and the job shard in hand drain side by side.
+      const [report, jobs] = await Promise.all([
+        server.shutdown(config.server.drainMs),
+        services.dispose(config.server.drainMs),
+      ]);
+      return { ...report, jobs };
     },
   };
 }
@@ -95,7 +98,7 @@ if (import.meta.main) {
     const report = await service.close();
     console.log(
       `Stopped after ${Math.round(performance.now() - t0)} ms: ${report.finished} request(s) ` +
-        `finished, ${report.cut} connection(s) cut`,
+        `finished, ${report.cut} connection(s) cut; jobs: ${report.jobs}`,
     );
     Deno.exit(0);
   };

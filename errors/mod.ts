@@ -23,3 +23,4 @@ export * from "./pool_errors.ts";
 export * from "./model_errors.ts";
 export * from "./dataset_errors.ts";
 export * from "./error_data.ts";
+export * from "./public_error.ts";

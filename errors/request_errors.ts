@@ -87,6 +87,21 @@ export class RunsQuotaError extends ServiceError {
   override readonly code = "runs_quota_exceeded";
 }
 
+/** A synchronous evaluation of more pairs than `EVALUATE_MAX_PAIRS`: it belongs in a job. */
+export class TooManyPairsError extends ServiceError {
+  override readonly code = "too_many_pairs";
+}
+
+/** A job id that no job has. */
+export class JobNotFoundError extends ServiceError {
+  override readonly code = "job_not_found";
+}
+
+/** The job has not finished (yet), or not well: its result does not exist. */
+export class JobNotDoneError extends ServiceError {
+  override readonly code = "job_not_done";
+}
+
 /** A query point lies outside the source image. */
 export class PointOutOfBoundsError extends ServiceError {
   override readonly code = "point_out_of_bounds";

@@ -40,6 +40,8 @@ export interface EvaluationOptions {
   limits: ImageLimits;
   /** Pairs matched at once (default 4); extraction runs ahead of matching. */
   concurrency?: number;
+  /** Stops the evaluation: no pair or extraction starts after it aborts. */
+  signal?: AbortSignal;
 }
 
 /** Progress after each pair. */
@@ -159,6 +161,7 @@ export async function evaluatePairs(
     let p = features.get(path);
     if (!p) {
       p = (async () => {
+        options.signal?.throwIfAborted();
         const t0 = performance.now();
         const bytes = await openDataSource(slice.root).readBytes(path, "image");
         timings.read += performance.now() - t0;
@@ -170,7 +173,7 @@ export async function evaluatePairs(
             resolution: options.resolution,
             resize: options.resize,
             limits: options.limits,
-          }, { transfer: [bytes.buffer as ArrayBuffer] })
+          }, { transfer: [bytes.buffer as ArrayBuffer], signal: options.signal })
         );
         timings.extract += performance.now() - t1;
         extractions++;
@@ -238,7 +241,7 @@ export async function evaluatePairs(
           target: b,
           points: pair.source_kps,
           localizer: options.localizer,
-        })
+        }, { signal: options.signal })
       );
       timings.match += performance.now() - t0;
       matches++;
@@ -267,7 +270,10 @@ export async function evaluatePairs(
   // stay those of nearby pairs (readers sort pairs by category).
   let next = 0;
   const runners = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, async () => {
-    while (next < pairs.length) await matchPair(next++);
+    while (next < pairs.length) {
+      options.signal?.throwIfAborted();
+      await matchPair(next++);
+    }
   });
   await Promise.all(runners);
   for (const p of predictionByIndex) if (p) predictions.push(p);

@@ -22,6 +22,7 @@ import { type DatasetRoots, requireRoot } from "../datasets/roots.ts";
 import { selectPairs } from "../datasets/select_pairs.ts";
 import { evaluatePairs, type EvaluationProgress } from "./evaluate_pairs.ts";
 import { type EvaluationReport, evaluationReport } from "./report.ts";
+import type { DatasetSlice } from "../datasets/types.ts";
 import type { EvaluateRequest, ScoringFrame } from "./request.ts";
 
 /** What an evaluation needs from the service. */
@@ -35,7 +36,101 @@ export interface EvaluationDeps {
 }
 
 /**
- * Runs an evaluation.
+ * An evaluation checked and ready to run: the model resolved, the split read
+ * and the slice selected. Preparing first means every error that does not
+ * depend on the pairs (unknown model or dataset, a bad resolution) is known
+ * before a streamed answer begins, and a caller that runs many slices of
+ * one split (job shards) reads the split once.
+ */
+export interface PreparedEvaluation {
+  request: EvaluateRequest;
+  /** The model's id and its resolved files. */
+  modelId: string;
+  model: ModelRef;
+  resolution: number;
+  /** The split as read; `pairs` is the selected slice of it. */
+  slice: DatasetSlice;
+  pairs: DatasetSlice["pairs"];
+  frames: ScoringFrame[];
+}
+
+/**
+ * Checks an evaluate request against the service and reads its slice.
+ *
+ * @param req The request.
+ * @param deps Pool, models, limits and dataset roots.
+ * @param options `slice`: the split already read for an identical request (skips the read).
+ * @returns The prepared evaluation.
+ * @throws {DatasetError} When the dataset cannot be read.
+ * @throws {ModelNotFoundError} When the model is unknown.
+ * @throws {ResolutionError} When the model does not take the resolution.
+ */
+export async function prepareEvaluation(
+  req: EvaluateRequest,
+  deps: EvaluationDeps,
+  options: { slice?: DatasetSlice } = {},
+): Promise<PreparedEvaluation> {
+  const descriptor = deps.registry.get(req.model);
+  const resolution = deps.registry.resolution(descriptor, req.resolution);
+  const model = await deps.resolveModel(descriptor.id);
+  const slice = options.slice ??
+    await readDataset(req.dataset, requireRoot(deps.roots, req.dataset), {
+      split: req.split,
+      keypoints: req.keypoints,
+    });
+  return {
+    request: req,
+    modelId: descriptor.id,
+    model,
+    resolution,
+    slice,
+    pairs: selectPairs(slice.pairs, req),
+    frames: req.frame === "both" ? ["official", "original"] : [req.frame],
+  };
+}
+
+/**
+ * Runs a prepared evaluation.
+ *
+ * @param prepared What {@linkcode prepareEvaluation} returned.
+ * @param deps Pool, models, limits and dataset roots.
+ * @param options `onProgress` after each pair; `signal` stops the evaluation (no pair is
+ *   started after it aborts).
+ * @returns The report.
+ * @throws {DOMException} `AbortError` when the signal aborts first.
+ */
+export async function evaluatePrepared(
+  prepared: PreparedEvaluation,
+  deps: EvaluationDeps,
+  options: { onProgress?: (p: EvaluationProgress) => void; signal?: AbortSignal } = {},
+): Promise<EvaluationReport> {
+  const { request: req, slice, frames } = prepared;
+  const localizer = localizerOf(req);
+  const outcome = await evaluatePairs({ ...slice, pairs: prepared.pairs }, deps.pool, {
+    model: prepared.model,
+    resolution: prepared.resolution,
+    resize: req.resize,
+    localizer,
+    alphas: req.alphas,
+    frames,
+    comparison: req.comparison,
+    returnPredictions: req.return_predictions,
+    limits: deps.limits,
+    signal: options.signal,
+  }, options.onProgress);
+  return evaluationReport(outcome, {
+    slice,
+    request: req,
+    model: prepared.modelId,
+    resolution: prepared.resolution,
+    localizer,
+    frames,
+  });
+}
+
+/**
+ * Runs an evaluation: {@linkcode prepareEvaluation}, then
+ * {@linkcode evaluatePrepared}.
  *
  * @param req The request.
  * @param deps Pool, models, limits and dataset roots.
@@ -49,34 +144,5 @@ export async function runEvaluation(
   deps: EvaluationDeps,
   onProgress?: (p: EvaluationProgress) => void,
 ): Promise<EvaluationReport> {
-  const descriptor = deps.registry.get(req.model);
-  const resolution = deps.registry.resolution(descriptor, req.resolution);
-  const model = await deps.resolveModel(descriptor.id);
-  const root = requireRoot(deps.roots, req.dataset);
-  const slice = await readDataset(req.dataset, root, {
-    split: req.split,
-    keypoints: req.keypoints,
-  });
-  const pairs = selectPairs(slice.pairs, req);
-  const frames: ScoringFrame[] = req.frame === "both" ? ["official", "original"] : [req.frame];
-  const localizer = localizerOf(req);
-  const outcome = await evaluatePairs({ ...slice, pairs }, deps.pool, {
-    model,
-    resolution,
-    resize: req.resize,
-    localizer,
-    alphas: req.alphas,
-    frames,
-    comparison: req.comparison,
-    returnPredictions: req.return_predictions,
-    limits: deps.limits,
-  }, onProgress);
-  return evaluationReport(outcome, {
-    slice,
-    request: req,
-    model: descriptor.id,
-    resolution,
-    localizer,
-    frames,
-  });
+  return await evaluatePrepared(await prepareEvaluation(req, deps), deps, { onProgress });
 }

@@ -38,6 +38,8 @@ import {
   ImageTooLargeError,
   InferenceTimeoutError,
   InvalidRequestError,
+  JobNotDoneError,
+  JobNotFoundError,
   MalformedRequestError,
   MethodNotAllowedError,
   ModelContractError,
@@ -47,11 +49,14 @@ import {
   PointOutOfBoundsError,
   PoolClosedError,
   PoolSaturatedError,
+  type PublicError,
+  publicError,
   RateLimitedError,
   ResolutionError,
   RouteNotFoundError,
   RunsQuotaError,
   ServiceError,
+  TooManyPairsError,
   TooManyPointsError,
   UnauthorizedError,
   UnknownTableError,
@@ -71,9 +76,12 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [ModelNotFoundError, 404],
   [DatasetNotFoundError, 404],
   [UnknownTableError, 404],
+  [JobNotFoundError, 404],
   [MethodNotAllowedError, 405],
+  [JobNotDoneError, 409],
   [PayloadTooLargeError, 413],
   [TooManyPointsError, 413],
+  [TooManyPairsError, 413],
   [ImageTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
   [UnsupportedImageError, 415],
@@ -97,11 +105,7 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
 const RETRY_AFTER_ONE: readonly ErrorClass[] = [WorkerCrashedError, ModelLoadError];
 
 /** The JSON body of an error, as every route and every stream sends it. */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  details?: unknown;
-}
+export type ErrorBody = PublicError;
 
 /** What an error becomes on the wire: status, headers and body. */
 export interface ErrorAnswer {
@@ -109,11 +113,6 @@ export interface ErrorAnswer {
   headers: Record<string, string>;
   error: ErrorBody;
 }
-
-const INTERNAL: ErrorBody = Object.freeze({
-  code: "internal_error",
-  message: "Internal error; it has been logged",
-});
 
 /**
  * Maps anything thrown to its answer, logging bugs with the request id.
@@ -134,10 +133,17 @@ export function errorAnswer(err: unknown, requestId: string | null): ErrorAnswer
       }
       if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="semcorr"';
       if (RETRY_AFTER_ONE.some((cls) => err instanceof cls)) headers["Retry-After"] = "1";
-      const error: ErrorBody = { code: err.code, message: err.message };
-      if (err.details !== undefined) error.details = err.details;
-      return { status: entry[1], headers, error };
+      return { status: entry[1], headers, error: publicError(err) };
     }
+  }
+  if (err instanceof DOMException && err.name === "AbortError") {
+    // The client went away (or the server is draining): nobody is there to
+    // read the answer, and it is no bug.
+    return {
+      status: 503,
+      headers: {},
+      error: { code: "cancelled", message: "The request was cancelled before it finished" },
+    };
   }
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own middleware (e.g. a malformed request id) speaks HTTPException.
@@ -148,7 +154,7 @@ export function errorAnswer(err: unknown, requestId: string | null): ErrorAnswer
     };
   }
   console.error(`request ${requestId} failed:`, err);
-  return { status: 500, headers: {}, error: { ...INTERNAL } };
+  return { status: 500, headers: {}, error: publicError(err) };
 }
 
 /**

@@ -25,6 +25,7 @@ import match from "./match.ts";
 import evaluate from "./evaluate.ts";
 import leaderboard from "./leaderboard.ts";
 import datasets from "./datasets.ts";
+import jobs from "./jobs.ts";
 
 /** The read-only listings `OPEN_LISTINGS=1` leaves open. */
 const LISTINGS = /^\/v1\/(models|datasets|leaderboard)(\/|$)/;
@@ -57,6 +58,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/v1/evaluate", evaluate);
   app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);
+  app.route("/v1/jobs", jobs);
   app.notFound((c) =>
     onError(new RouteNotFoundError(`No route for ${c.req.method} ${c.req.path}`), c)
   );

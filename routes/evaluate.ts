@@ -3,6 +3,12 @@
  * protocol echoed back. `Accept: application/x-ndjson` (or
  * `text/event-stream`) streams progress events, then the result.
  *
+ * The request is checked and its slice read before anything is sent, so an
+ * unknown model or dataset gets its own status even on a stream. A slice of
+ * more than `EVALUATE_MAX_PAIRS` pairs is `413 too_many_pairs` (run it as a
+ * job, `POST /v1/jobs`). When the client goes away, the evaluation stops:
+ * no new pair starts, and the queued work leaves the pool.
+ *
  * @module
  */
 
@@ -10,19 +16,20 @@ import { Hono } from "hono";
 import { streamSSE, streamText } from "hono/streaming";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
+import { errorAnswer } from "./_on_error.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
 import { requireContentType } from "./middleware/content_type.ts";
 import { limitBody } from "./middleware/body_limit.ts";
-import { errorAnswer } from "./_on_error.ts";
 import { EvaluateRequestSchema } from "../evaluation/request.ts";
 import type { EvaluationProgress } from "../evaluation/evaluate_pairs.ts";
-import { runEvaluation } from "../evaluation/run_evaluation.ts";
+import { evaluatePrepared, prepareEvaluation } from "../evaluation/run_evaluation.ts";
+import { TooManyPairsError } from "../errors/mod.ts";
 import { basename } from "node:path";
 
 const app = new Hono<AppEnv>();
 
 /** Largest evaluate body: a request of 100,000 pair ids fits. */
-const EVALUATE_BODY_LIMIT = 8 * 1024 * 1024;
+export const EVALUATE_BODY_LIMIT = 8 * 1024 * 1024;
 
 app.post(
   "/",
@@ -32,17 +39,20 @@ app.post(
   validate("json", EvaluateRequestSchema),
   async (c) => {
     const req = c.req.valid("json");
-    const { pool, registry, config, resolveModel, runs } = c.var.services;
-    const deps = {
-      pool,
-      registry,
-      resolveModel,
-      limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
-      roots: config.datasets,
-    };
+    const { evaluation, config, runs } = c.var.services;
+    const prepared = await prepareEvaluation(req, evaluation);
+    const max = config.jobs.maxSyncPairs;
+    if (prepared.pairs.length > max) {
+      throw new TooManyPairsError(
+        `Cannot evaluate ${prepared.pairs.length} pairs in one request: the limit is ${max}; ` +
+          "submit it as a job (POST /v1/jobs, same body)",
+        { details: { pairs: prepared.pairs.length, limit: max, jobs: "/v1/jobs" } },
+      );
+    }
+    const signal = c.req.raw.signal;
     // A saved run is listed by GET /v1/leaderboard beside the literature.
     const run = async (onProgress?: (p: EvaluationProgress) => void) => {
-      const report = await runEvaluation(req, deps, onProgress);
+      const report = await evaluatePrepared(prepared, evaluation, { onProgress, signal });
       if (!req.save_run) return report;
       const file = await runs.save(report);
       return { ...report, saved_as: basename(file) };
@@ -63,6 +73,7 @@ app.post(
           await Promise.all(pending);
           await stream.writeln(JSON.stringify({ type: "result", result }));
         } catch (e) {
+          if (signal.aborted) return;
           await stream.writeln(JSON.stringify({ type: "error", error: errorEvent(e) }));
         }
       });
@@ -77,6 +88,7 @@ app.post(
           await Promise.all(pending);
           await stream.writeSSE({ event: "result", data: JSON.stringify(result) });
         } catch (e) {
+          if (signal.aborted) return;
           await stream.writeSSE({ event: "error", data: JSON.stringify(errorEvent(e)) });
         }
       });

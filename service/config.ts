@@ -35,6 +35,12 @@
  * | `API_KEYS` | none | bearer keys (comma separated); set, every `/v1` route needs one |
  * | `API_KEYS_FILE` | none | file with one key per line (`#` comments), added to `API_KEYS` |
  * | `OPEN_LISTINGS` | `0` | `1`: the read-only listings (`GET /v1/models`, `/v1/datasets`, `/v1/leaderboard`) need no key |
+ * | `KV_PATH` | `./data/semcorr.kv` | the Deno KV file jobs live in; replicas sharing it share the work |
+ * | `KV_URL` | none | a remote KV instead (Deno Deploy KV or a `denokv` server; `DENO_KV_ACCESS_TOKEN` authenticates) |
+ * | `REPLICA_ID` | host, pid and a random suffix | this replica's name in job shards |
+ * | `JOB_SHARD_PAIRS` | `60` | pairs per job shard |
+ * | `JOB_LEASE_MS` / `JOB_POLL_MS` | `15000` / `500` | how long a shard claim holds without renewal; how often idle replicas look for work |
+ * | `EVALUATE_MAX_PAIRS` | `2000` | most pairs a synchronous `/v1/evaluate` takes (beyond: 413, use `/v1/jobs`) |
  * | `RATE_LIMIT` / `RATE_BURST` | `20` / `60` | requests per second per key (per address without keys), and the burst; `RATE_LIMIT=0` turns it off |
  *
  * @example Usage
@@ -57,6 +63,9 @@ import { BACKEND_PREFERENCES } from "../workers/backend.ts";
 import { datasetRoots } from "../datasets/roots.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
+
+/** The default KV file of jobs (`KV_PATH`): beside the datasets' default root. */
+export const DEFAULT_KV_PATH = "./data/semcorr.kv";
 
 /** The default folder of saved runs (`RUNS_DIR`). */
 export const DEFAULT_RUNS_DIR = "./runs";
@@ -102,6 +111,13 @@ const ConfigSchema = z.object({
   OPEN_LISTINGS: z.enum(["0", "1", "true", "false"]).default("0"),
   RATE_LIMIT: z.coerce.number().min(0).default(20),
   RATE_BURST: int(1).default(60),
+  KV_PATH: z.string().min(1).optional(),
+  KV_URL: z.url().optional(),
+  REPLICA_ID: z.string().min(1).max(100).optional(),
+  JOB_SHARD_PAIRS: int(1).default(60),
+  JOB_LEASE_MS: int(100).default(15_000),
+  JOB_POLL_MS: int(10).default(500),
+  EVALUATE_MAX_PAIRS: int(1).default(2000),
 }).transform((e) => ({
   host: e.HOST,
   port: e.PORT,
@@ -147,6 +163,15 @@ const ConfigSchema = z.object({
     DATA_AP10K: e.DATA_AP10K,
   }),
   runs: { dir: e.RUNS_DIR || DEFAULT_RUNS_DIR, maxCount: e.RUNS_MAX, maxBytes: e.RUNS_MAX_BYTES },
+  jobs: {
+    /** A remote KV (KV Connect) wins over the file. */
+    kv: e.KV_URL ?? e.KV_PATH ?? DEFAULT_KV_PATH,
+    replicaId: e.REPLICA_ID,
+    shardPairs: e.JOB_SHARD_PAIRS,
+    leaseMs: e.JOB_LEASE_MS,
+    pollMs: e.JOB_POLL_MS,
+    maxSyncPairs: e.EVALUATE_MAX_PAIRS,
+  },
 }));
 
 /** Validated settings. */

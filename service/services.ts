@@ -27,6 +27,23 @@ import { ModelStore } from "../models/model_store.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import { loadApiKeys } from "./api_keys.ts";
 import { RunsStore } from "../evaluation/runs_store.ts";
+import {
+  evaluatePrepared,
+  type EvaluationDeps,
+  prepareEvaluation,
+} from "../evaluation/run_evaluation.ts";
+import type { DatasetSlice } from "../datasets/types.ts";
+import { JobStore } from "../jobs/job_store.ts";
+import { JobRunner } from "../jobs/job_runner.ts";
+import { JobViews } from "../jobs/job_view.ts";
+import {
+  InferenceTimeoutError,
+  PoolSaturatedError,
+  publicError,
+  ServiceError,
+  WorkerCrashedError,
+} from "../errors/mod.ts";
+import { basename, dirname } from "node:path";
 
 /** The service's moving parts, shared by every route and the eval command. */
 export interface Services {
@@ -41,14 +58,23 @@ export interface Services {
   apiKeys: readonly string[];
   /** Saved evaluation runs (`RUNS_DIR`, capped by `RUNS_MAX` and `RUNS_MAX_BYTES`). */
   runs: RunsStore;
+  /** What an evaluation needs (pool, models, limits, dataset roots). */
+  evaluation: EvaluationDeps;
+  /** Jobs in the shared KV, and their views; absent where jobs are off (the eval command). */
+  jobs?: { store: JobStore; views: JobViews };
 }
 
 /** {@linkcode Services} being started, with their readiness and teardown. */
 export interface StartedServices extends Services {
   /** Resolves once the start model is loaded and has run once in every worker. */
   ready: Promise<void>;
-  /** Stops the workers. */
-  dispose(): Promise<void>;
+  /**
+   * Stops: the job runner gives back its shard unless it finishes within
+   * `drainMs` (default 0), then the KV closes and the workers stop.
+   *
+   * @returns What the job runner did with its shard, for the log.
+   */
+  dispose(drainMs?: number): Promise<string>;
 }
 
 /** Options of {@linkcode createServices}. */
@@ -59,6 +85,8 @@ export interface CreateServicesOptions {
   workerUrl?: URL;
   /** Overrides of the configured pool size and queue (the eval command). */
   pool?: { size?: number; maxQueue?: number };
+  /** Open the jobs KV and work on jobs as a replica (default true; the eval command: false). */
+  jobs?: boolean;
 }
 
 /**
@@ -90,15 +118,97 @@ export async function createServices(
     .then(() => {
       ready = true;
     });
+  const runs = new RunsStore(config.runs.dir, config.runs);
+  const evaluation: EvaluationDeps = {
+    pool,
+    registry,
+    resolveModel: (id) => store.resolve(id),
+    limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
+    roots: config.datasets,
+  };
+  const jobs = options.jobs === false ? undefined : await startJobs(config, evaluation, runs);
   return {
     pool,
     registry,
     config,
-    resolveModel: (id) => store.resolve(id),
+    resolveModel: evaluation.resolveModel,
     isReady: () => ready,
     apiKeys,
-    runs: new RunsStore(config.runs.dir, config.runs),
+    runs,
+    evaluation,
+    jobs: jobs && { store: jobs.store, views: jobs.views },
     ready: readyPromise,
-    dispose: () => pool.dispose(),
+    async dispose(drainMs = 0) {
+      const outcome = jobs ? await jobs.close(drainMs) : "jobs off";
+      await pool.dispose();
+      return outcome;
+    },
+  };
+}
+
+/** The host's name where the process may read it (`--allow-sys`), else `replica`. */
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "replica";
+  }
+}
+
+/**
+ * Opens the jobs KV and starts this replica's runner: each shard is the
+ * job's request restricted to shard `i` of `k`, evaluated on this pool.
+ */
+async function startJobs(config: ServiceConfig, deps: EvaluationDeps, runs: RunsStore) {
+  const target = config.jobs.kv;
+  if (!/^[a-z]+:\/\//i.test(target) && target !== ":memory:") {
+    await Deno.mkdir(dirname(target), { recursive: true });
+  }
+  const kv = await Deno.openKv(target);
+  const store = new JobStore(kv);
+  const views = new JobViews(store);
+  const owner = config.jobs.replicaId ??
+    `${hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 4)}`;
+  // The split of a job is read once per replica, not once per shard.
+  const slices = new Map<string, DatasetSlice>();
+  const runner = new JobRunner(store, {
+    owner,
+    leaseMs: config.jobs.leaseMs,
+    pollMs: config.jobs.pollMs,
+    async runShard(job, shard, { onProgress, signal }) {
+      const request = { ...job.request, shards: shard.count, shard: shard.index, save_run: false };
+      const prepared = await prepareEvaluation(request, deps, { slice: slices.get(job.id) });
+      slices.set(job.id, prepared.slice);
+      while (slices.size > 4) slices.delete(slices.keys().next().value!);
+      return await evaluatePrepared(prepared, deps, {
+        signal,
+        onProgress: (p) => onProgress({ pairs_done: p.done, extractions: p.extractions }),
+      });
+    },
+    isRetryable: (e) =>
+      e instanceof PoolSaturatedError || e instanceof WorkerCrashedError ||
+      e instanceof InferenceTimeoutError,
+    describeError(e) {
+      if (!(e instanceof ServiceError)) console.error("A job shard failed:", e);
+      const { code, message } = publicError(e);
+      return { code, message };
+    },
+    async onJobDone(id) {
+      const job = await store.get(id);
+      if (!job?.request.save_run) return;
+      const result = await views.result(id);
+      if (result) await store.markSaved(id, basename(await runs.save(result)));
+    },
+    log: (line) => console.log(line),
+  });
+  runner.start();
+  return {
+    store,
+    views,
+    async close(drainMs: number): Promise<string> {
+      const outcome = await runner.stop(drainMs);
+      kv.close();
+      return outcome;
+    },
   };
 }

@@ -16,6 +16,7 @@ const LAYERS = [
   ["main.ts", "eval.ts"],
   ["routes"],
   ["service"],
+  ["jobs"],
   ["leaderboard"],
   ["evaluation"],
   ["datasets"],

@@ -162,7 +162,8 @@ export class WorkerPool {
    *
    * @param op `match`, `extract` or `match_features`.
    * @param job The job; buffers named in `options.transfer` move to the worker.
-   * @param options `deadlineMs` overrides the pool's default; `transfer` lists buffers to move.
+   * @param options `deadlineMs` overrides the pool's default; `transfer` lists buffers to move;
+   *   `signal` withdraws the task (from the queue at once; a running one's result is dropped).
    * @returns The job's result.
    * @throws {PoolSaturatedError} When the queue is full.
    * @throws {InferenceTimeoutError} When the deadline passes first.
@@ -171,9 +172,10 @@ export class WorkerPool {
   run<K extends Operation>(
     op: K,
     job: Operations[K]["job"],
-    options: { deadlineMs?: number; transfer?: Transferable[] } = {},
+    options: { deadlineMs?: number; transfer?: Transferable[]; signal?: AbortSignal } = {},
   ): Promise<Operations[K]["result"]> {
     if (this.#closed) return Promise.reject(new PoolClosedError("The worker pool is shut down"));
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const free = this.#slots.some((s) => s.ready && !s.task);
     if (!free && this.#queue.length >= this.#options.maxQueue) {
       const e = new PoolSaturatedError(
@@ -194,6 +196,13 @@ export class WorkerPool {
       };
       const deadline = options.deadlineMs ?? this.#options.deadlineMs;
       task.timer = setTimeout(() => this.#expire(task, deadline), deadline);
+      // A task whose caller gave up leaves the queue at once; one already
+      // running finishes (a session run cannot be interrupted), its result dropped.
+      options.signal?.addEventListener("abort", () => {
+        const queued = this.#queue.indexOf(task);
+        if (queued >= 0) this.#queue.splice(queued, 1);
+        this.#settle(task, options.signal!.reason);
+      }, { once: true });
       this.#queue.push(task);
       this.#pump();
     });

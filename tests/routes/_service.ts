@@ -29,7 +29,8 @@ export async function withService(
   options: { workerUrl?: URL } = {},
 ): Promise<void> {
   const service = await startService(
-    loadConfig({ WORKERS: "1", ...env, PORT: "0", HOST: "127.0.0.1" }),
+    // Each service gets its own in-memory jobs KV unless the test shares one.
+    loadConfig({ WORKERS: "1", KV_PATH: ":memory:", ...env, PORT: "0", HOST: "127.0.0.1" }),
     { ...options, quiet: true },
   );
   try {
