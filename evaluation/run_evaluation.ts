@@ -6,7 +6,7 @@
  *
  * @example Usage
  * ```ts ignore
- * const report = await runEvaluation(request, { pool, registry, resolveModel, limits, roots: config.datasets });
+ * const report = await runEvaluation(request, { pool, registry, resolveModel, defaultModel, limits, roots: config.datasets });
  * ```
  *
  * @module
@@ -29,6 +29,8 @@ export interface EvaluationDeps {
   pool: WorkerPool;
   registry: ModelRegistry;
   resolveModel(id: string): Promise<ModelRef>;
+  /** The model of a request that names none. */
+  defaultModel: string;
   limits: ImageLimits;
   /** Where each dataset is read from (`DATA_ROOT`, `DATA_PFWILLOW`... as configured). */
   roots: DatasetRoots;
@@ -49,7 +51,7 @@ export async function runEvaluation(
   deps: EvaluationDeps,
   onProgress?: (p: EvaluationProgress) => void,
 ): Promise<EvaluationReport> {
-  const descriptor = deps.registry.get(req.model);
+  const descriptor = deps.registry.get(req.model ?? deps.defaultModel);
   const resolution = deps.registry.resolution(descriptor, req.resolution);
   const model = await deps.resolveModel(descriptor.id);
   const root = requireRoot(deps.roots, req.dataset);

@@ -21,11 +21,12 @@ const app = new Hono<AppEnv>();
 
 app.post("/", validate("json", EvaluateRequestSchema), async (c) => {
   const req = c.req.valid("json");
-  const { pool, registry, config, resolveModel } = c.var.services;
+  const { pool, registry, config, resolveModel, defaultModel } = c.var.services;
   const deps = {
     pool,
     registry,
     resolveModel,
+    defaultModel,
     limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
     roots: config.datasets,
   };

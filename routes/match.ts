@@ -33,7 +33,7 @@ app.post(
     })(c, next);
   },
   async (c) => {
-    const { pool, config, registry, resolveModel } = c.var.services;
+    const { pool, config, registry, resolveModel, defaultModel } = c.var.services;
     const body = await readMatchRequest(c.req.raw);
     if (Array.isArray(body.points) && body.points.length > config.limits.maxPoints) {
       throw new TooManyPointsError(
@@ -46,7 +46,7 @@ app.post(
     const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
     checkImage(body.source, limits);
     checkImage(body.target, limits);
-    const descriptor = registry.get(options.model);
+    const descriptor = registry.get(options.model ?? defaultModel);
     const resolution = registry.resolution(descriptor, options.resolution);
     const model = await resolveModel(descriptor.id);
     const localizer = localizerOf(options);

@@ -22,7 +22,7 @@
 
 import type { ServiceConfig } from "./config.ts";
 import { WorkerPool } from "../workers/pool.ts";
-import { DEFAULT_MODEL_ID, loadRegistry, type ModelRegistry } from "../models/registry.ts";
+import { loadRegistry, type ModelRegistry } from "../models/registry.ts";
 import { ModelStore } from "../models/model_store.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 
@@ -31,6 +31,8 @@ export interface Services {
   pool: WorkerPool;
   registry: ModelRegistry;
   config: ServiceConfig;
+  /** Id of the model of requests that name none (the `DEFAULT_MODEL` setting). */
+  defaultModel: string;
   /** Turns a model id into what a worker needs (downloading and verifying it if needed). */
   resolveModel(id: string): Promise<ModelRef>;
   /** True once the start model is loaded and has run once in every worker. */
@@ -47,7 +49,7 @@ export interface StartedServices extends Services {
 
 /** Options of {@linkcode createServices}. */
 export interface CreateServicesOptions {
-  /** The model every worker loads first (default: the default model). */
+  /** The model every worker loads first (default: the configured default model). */
   startModel?: string;
   /** Replaces the worker module (fault tests pass fixture workers). */
   workerUrl?: URL;
@@ -62,13 +64,22 @@ export interface CreateServicesOptions {
  * @param config The settings.
  * @param options Start model, worker module, pool overrides.
  * @returns The services; `ready` settles when the workers have loaded.
- * @throws {TypeError} When `MODELS_CONFIG` names an invalid file.
+ * @throws {TypeError} When `MODELS_CONFIG` names an invalid file, or
+ *   `DEFAULT_MODEL` names no registered model.
  */
 export async function createServices(
   config: ServiceConfig,
   options: CreateServicesOptions = {},
 ): Promise<StartedServices> {
   const registry = await loadRegistry({ configFile: config.models.configFile });
+  const defaultModel = config.models.defaultModel;
+  if (!registry.list().some((m) => m.id === defaultModel)) {
+    throw new TypeError(
+      `Cannot start: DEFAULT_MODEL names \`${defaultModel}\`, which is not a registered model (known: ${
+        registry.list().map((m) => m.id).join(", ")
+      })`,
+    );
+  }
   const store = new ModelStore(registry, config.models);
   const pool = new WorkerPool({
     ...config.pool,
@@ -77,7 +88,7 @@ export async function createServices(
     workerUrl: options.workerUrl,
   });
   let ready = false;
-  const readyPromise = store.resolve(options.startModel ?? DEFAULT_MODEL_ID)
+  const readyPromise = store.resolve(options.startModel ?? defaultModel)
     .then((model) => pool.start(model))
     .then(() => {
       ready = true;
@@ -86,6 +97,7 @@ export async function createServices(
     pool,
     registry,
     config,
+    defaultModel,
     resolveModel: (id) => store.resolve(id),
     isReady: () => ready,
     ready: readyPromise,
