@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { BackboneDescriptor, CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
+import type { CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
 import { ModelNotFoundError, ResolutionError } from "../errors/mod.ts";
 import { HUB_MODELS } from "./hub_models.ts";
 import { NPM_MODELS } from "./npm_models.ts";

@@ -173,8 +173,6 @@ function activation(ctx: OpContext, op: string, x: string, channels: number): st
       return g.node("Elu", [x]);
     case "Sigmoid":
       return g.node("Sigmoid", [x]);
-    case "Tanh":
-      return g.node("Tanh", [x]);
     case "Prelu": {
       const alpha = ctx.constant(3);
       if (alpha.values.length !== channels) {
