@@ -146,6 +146,13 @@ export function appendTfjsGraph(
         stack.pop();
         continue;
       }
+      const op = TFJS_OPS[n.op];
+      if (!op && n.op !== "Placeholder") {
+        throw unsupported(
+          n,
+          `the importer does not convert it (it converts ${SUPPORTED_TFJS_OPS.join(", ")})`,
+        );
+      }
       const refs = (n.input ?? []).map(parseInputRef).filter((r) => r !== null);
       for (const r of refs) {
         if (r.index !== 0) throw unsupported(n, `it reads output ${r.index} of \`${r.node}\``);
@@ -166,13 +173,6 @@ export function appendTfjsGraph(
         placeholder = n.name;
         done.set(n.name, { tensor: options.input, shape: options.inputShape });
         continue;
-      }
-      const op = TFJS_OPS[n.op];
-      if (!op) {
-        throw unsupported(
-          n,
-          `the importer does not convert it (it converts ${SUPPORTED_TFJS_OPS.join(", ")})`,
-        );
       }
       const ctx: OpContext = {
         g,
@@ -208,7 +208,7 @@ export function appendTfjsGraph(
       };
       let result: OpResult;
       try {
-        result = op(ctx);
+        result = op!(ctx);
       } catch (e) {
         if (e instanceof UnsupportedModelError) throw e;
         throw unsupported(n, (e as Error).message);
