@@ -27,7 +27,7 @@
  * pairs, original-frame PCK@0.1, see the README's "Learned models"):
  * mnv3-coco best at 384 px with equal weights (320: 0.559, 448: 0.557; other
  * tap sets 0.51-0.56); nanodet-coco best at 208 px (320: 0.523); the fusion
- * best with nanodet at 208 px and weight 1.25 (0.640; at 320 px 0.615).
+ * best with nanodet at 208 px and weight 1.25 (0.640; at 320 px 0.614).
  * These are the numbers the defaults were chosen on, not held-out ones.
  *
  * @example Usage
