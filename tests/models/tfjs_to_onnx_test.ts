@@ -20,34 +20,24 @@ function opsGraph() {
     b.constant(name, [k, k, cin, cout], waves(k * k * cin * cout, 0.5, cout), stored);
   const outs: string[] = [];
   const add = (name: string) => (outs.push(name), name);
+  // Convolution attributes as the TF.js converter writes them, plus fused ops.
+  const convAttrs = (s: number, padding: string, d = 1, fused?: string[], args = 1) => ({
+    strides: attr.ints([1, s, s, 1]),
+    padding: attr.s(padding),
+    data_format: NHWC,
+    dilations: attr.ints([1, d, d, 1]),
+    ...(fused ? { fused_ops: attr.strings(fused), num_args: attr.i(args) } : {}),
+  });
 
-  add(b.op("conv_same_s2", "Conv2D", [x, conv("w1", 3, 3, 4, "uint8")], {
-    strides: attr.ints([1, 2, 2, 1]),
-    padding: attr.s("SAME"),
-    data_format: NHWC,
-    dilations: attr.ints([1, 1, 1, 1]),
-  }));
-  add(b.op("conv_valid_dilated", "Conv2D", [x, conv("w2", 3, 3, 2)], {
-    strides: attr.ints([1, 1, 1, 1]),
-    padding: attr.s("VALID"),
-    data_format: NHWC,
-    dilations: attr.ints([1, 2, 2, 1]),
-  }));
+  add(b.op("conv_same_s2", "Conv2D", [x, conv("w1", 3, 3, 4, "uint8")], convAttrs(2, "SAME")));
+  add(b.op("conv_valid_dilated", "Conv2D", [x, conv("w2", 3, 3, 2)], convAttrs(1, "VALID", 2)));
   for (const act of ["Relu", "Relu6", "LeakyRelu", "Elu", "Sigmoid"]) {
     add(
       b.op(`fused_${act}`, "_FusedConv2D", [
         x,
         conv(`wf_${act}`, 3, 3, 5, "float16"),
         b.constant(`bf_${act}`, [5], waves(5, 2)),
-      ], {
-        strides: attr.ints([1, 1, 1, 1]),
-        padding: attr.s("SAME"),
-        data_format: NHWC,
-        dilations: attr.ints([1, 1, 1, 1]),
-        fused_ops: attr.strings(["BiasAdd", act]),
-        num_args: attr.i(1),
-        leakyrelu_alpha: attr.f(0.1),
-      }),
+      ], { ...convAttrs(1, "SAME", 1, ["BiasAdd", act]), leakyrelu_alpha: attr.f(0.1) }),
     );
   }
   add(
@@ -56,34 +46,15 @@ function opsGraph() {
       conv("wp", 1, 3, 4),
       b.constant("bp", [4], waves(4)),
       b.constant("alpha", [4], [0.1, 0.2, 0.3, 0.4]),
-    ], {
-      strides: attr.ints([1, 1, 1, 1]),
-      padding: attr.s("VALID"),
-      data_format: NHWC,
-      dilations: attr.ints([1, 1, 1, 1]),
-      fused_ops: attr.strings(["BiasAdd", "Prelu"]),
-      num_args: attr.i(2),
-    }),
+    ], convAttrs(1, "VALID", 1, ["BiasAdd", "Prelu"], 2)),
   );
-  add(b.op("dw5_s2", "DepthwiseConv2dNative", [x, conv("wd", 5, 3, 2)], {
-    strides: attr.ints([1, 2, 2, 1]),
-    padding: attr.s("SAME"),
-    data_format: NHWC,
-    dilations: attr.ints([1, 1, 1, 1]),
-  }));
+  add(b.op("dw5_s2", "DepthwiseConv2dNative", [x, conv("wd", 5, 3, 2)], convAttrs(2, "SAME")));
   add(
     b.op("fdw3", "FusedDepthwiseConv2dNative", [
       x,
       conv("wfd", 3, 3, 1),
       b.constant("bfd", [3], waves(3)),
-    ], {
-      strides: attr.ints([1, 1, 1, 1]),
-      padding: attr.s("SAME"),
-      data_format: NHWC,
-      dilations: attr.ints([1, 1, 1, 1]),
-      fused_ops: attr.strings(["BiasAdd", "Relu"]),
-      num_args: attr.i(1),
-    }),
+    ], convAttrs(1, "SAME", 1, ["BiasAdd", "Relu"])),
   );
   const window = (k: number, s: number, padding: string) => ({
     ksize: attr.ints([1, k, k, 1]),
