@@ -88,7 +88,7 @@ async function evaluateLocally(
   workers?: number,
 ): Promise<EvaluationReport> {
   const services = await createServices(config, {
-    startModel: req.model,
+    startModel: req.model ?? config.models.defaultModel,
     pool: { size: workers, maxQueue: 1024 },
     jobs: false,
   });
@@ -98,6 +98,7 @@ async function evaluateLocally(
       pool: services.pool,
       registry: services.registry,
       resolveModel: services.resolveModel,
+      defaultModel: services.defaultModel,
       limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
       roots: config.datasets,
     }, progressBar);

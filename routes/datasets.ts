@@ -16,7 +16,6 @@ import { requireRoot } from "../datasets/roots.ts";
 import { selectPairs } from "../datasets/select_pairs.ts";
 import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/types.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
-import { DEFAULT_MODEL_ID } from "../models/registry.ts";
 
 const PairsQuery = z.object({
   split: z.string().min(1).default("test"),
@@ -61,8 +60,8 @@ app.get(
   async (c) => {
     const { name } = c.req.valid("param");
     const q = c.req.valid("query");
-    const { registry, config } = c.var.services;
-    const size = q.resolution ?? registry.get(DEFAULT_MODEL_ID).default_resolution;
+    const { registry, config, defaultModel } = c.var.services;
+    const size = q.resolution ?? registry.get(defaultModel).default_resolution;
     const slice = await readDataset(name, requireRoot(config.datasets, name), { split: q.split });
     const selected = selectPairs(slice.pairs, { categories: q.categories });
     const offset = q.offset ?? 0;

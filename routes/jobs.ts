@@ -75,7 +75,7 @@ app.post(
     const req = c.req.valid("json");
     const { evaluation, config } = c.var.services;
     // Checked and counted now, so a bad request fails here, not in a replica.
-    const { pairs } = await prepareEvaluation(req, evaluation);
+    const { pairs, modelId } = await prepareEvaluation(req, evaluation);
     const n = pairs.length;
     const k = Math.max(1, Math.ceil(n / config.jobs.shardPairs));
     // Shard i of k is selectPairs' block [floor(i n / k), floor((i + 1) n / k)).
@@ -83,7 +83,8 @@ app.post(
       { length: k },
       (_, i) => Math.floor(((i + 1) * n) / k) - Math.floor((i * n) / k),
     );
-    const job = await jobsOf(c).store.create(req, shardPairs);
+    // The model is pinned now: replicas with another DEFAULT_MODEL run the same one.
+    const job = await jobsOf(c).store.create({ ...req, model: modelId }, shardPairs);
     const links = jobsOf(c).views.links(job.id, BASE);
     c.header("Location", links.self);
     return c.json({

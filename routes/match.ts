@@ -25,7 +25,7 @@ app.post(
   // Two images of at most maxBytes each, base64 in JSON (4/3), plus fields.
   limitBody((c) => Math.ceil(c.var.services.config.limits.maxBytes * 2 * 1.4) + 1_000_000),
   async (c) => {
-    const { pool, config, registry, resolveModel } = c.var.services;
+    const { pool, config, registry, resolveModel, defaultModel } = c.var.services;
     const body = await readMatchRequest(c.req.raw);
     if (Array.isArray(body.points) && body.points.length > config.limits.maxPoints) {
       throw new TooManyPointsError(
@@ -38,7 +38,7 @@ app.post(
     const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
     checkImage(body.source, limits);
     checkImage(body.target, limits);
-    const descriptor = registry.get(options.model);
+    const descriptor = registry.get(options.model ?? defaultModel);
     const resolution = registry.resolution(descriptor, options.resolution);
     const model = await resolveModel(descriptor.id);
     const localizer = localizerOf(options);

@@ -8,22 +8,23 @@
 
 import { Hono } from "hono";
 import type { AppEnv } from "./app_env.ts";
-import { DEFAULT_MODEL_ID } from "../models/registry.ts";
 import { DEFAULT_FEATURE_RESIZE } from "../core/resize_feature_map.ts";
 
 const app = new Hono<AppEnv>();
 
 app.get("/", (c) => {
-  const { registry, pool } = c.var.services;
+  const { registry, pool, defaultModel } = c.var.services;
   const backend = pool.stats().backend;
   const models = registry.list().map((m) => {
     const composite = m.components !== undefined;
     return {
       id: m.id,
       description: m.description ?? null,
-      default: m.id === DEFAULT_MODEL_ID,
+      default: m.id === defaultModel,
       kind: composite ? "composite" : "backbone",
       source: m.url,
+      origin: m.origin ?? null,
+      tfjs: composite || !m.tfjs ? null : m.tfjs,
       patch_size: m.patch_size,
       feature_dim: m.feature_dim,
       output_dim: m.head?.feature_dim ?? m.feature_dim,

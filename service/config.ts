@@ -17,7 +17,8 @@
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
  * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
  * | `MAX_POINTS` | `1000` | query points per request |
- * | `MODEL_CACHE` | `.cache/models` | where downloaded models are kept |
+ * | `DEFAULT_MODEL` | `mnv3-nanodet-coco` | model of requests that name none (and the one `/readyz` waits for) |
+ * | `MODEL_CACHE` | `.cache/models` | where downloaded models (and converted TF.js graphs) are kept |
  * | `MODEL_OFFLINE` | `0` | `1`: never touch the network, use the cache or local files |
  * | `MODELS_CONFIG` | none | JSON file with an array of extra model descriptors |
  * | `HF_ENDPOINT` | `https://huggingface.co` | where `hf://` URLs resolve |
@@ -51,6 +52,7 @@
  * const config = loadConfig({ PORT: "9000", DATA_ROOT: "/data" });
  * assert.equal(config.port, 9000);
  * assert.equal(config.limits.maxPoints, 1000);
+ * assert.equal(loadConfig({ DEFAULT_MODEL: "dsift" }).models.defaultModel, "dsift");
  * assert.deepEqual(config.datasets.pfwillow, { root: "/data/pf-willow" });
  * assert.throws(() => loadConfig({ PORT: "eighty" }));
  * ```
@@ -61,6 +63,7 @@
 import { z } from "zod";
 import { BACKEND_PREFERENCES } from "../workers/backend.ts";
 import { datasetRoots } from "../datasets/roots.ts";
+import { DEFAULT_MODEL_ID } from "../models/registry.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -87,6 +90,7 @@ const ConfigSchema = z.object({
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   MAX_POINTS: int(1).default(1000),
   ORT_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
+  DEFAULT_MODEL: z.string().min(1).default(DEFAULT_MODEL_ID),
   MODEL_CACHE: z.string().min(1).default(".cache/models"),
   MODEL_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),
   MODELS_CONFIG: z.string().min(1).optional(),
@@ -148,6 +152,7 @@ const ConfigSchema = z.object({
     maxPoints: e.MAX_POINTS,
   },
   models: {
+    defaultModel: e.DEFAULT_MODEL,
     cacheDir: e.MODEL_CACHE,
     offline: e.MODEL_OFFLINE === "1" || e.MODEL_OFFLINE === "true",
     configFile: e.MODELS_CONFIG,

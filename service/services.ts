@@ -22,7 +22,7 @@
 
 import type { ServiceConfig } from "./config.ts";
 import { WorkerPool } from "../workers/pool.ts";
-import { DEFAULT_MODEL_ID, loadRegistry, type ModelRegistry } from "../models/registry.ts";
+import { loadRegistry, type ModelRegistry } from "../models/registry.ts";
 import { ModelStore } from "../models/model_store.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import { loadApiKeys } from "./api_keys.ts";
@@ -50,6 +50,8 @@ export interface Services {
   pool: WorkerPool;
   registry: ModelRegistry;
   config: ServiceConfig;
+  /** Id of the model of requests that name none (the `DEFAULT_MODEL` setting). */
+  defaultModel: string;
   /** Turns a model id into what a worker needs (downloading and verifying it if needed). */
   resolveModel(id: string): Promise<ModelRef>;
   /** True once the start model is loaded and has run once in every worker. */
@@ -79,7 +81,7 @@ export interface StartedServices extends Services {
 
 /** Options of {@linkcode createServices}. */
 export interface CreateServicesOptions {
-  /** The model every worker loads first (default: the default model). */
+  /** The model every worker loads first (default: the configured default model). */
   startModel?: string;
   /** Replaces the worker module (fault tests pass fixture workers). */
   workerUrl?: URL;
@@ -96,8 +98,8 @@ export interface CreateServicesOptions {
  * @param config The settings.
  * @param options Start model, worker module, pool overrides.
  * @returns The services; `ready` settles when the workers have loaded.
- * @throws {TypeError} When `MODELS_CONFIG` names an invalid file, or `API_KEYS_FILE` an
- *   unreadable one.
+ * @throws {TypeError} When `MODELS_CONFIG` names an invalid file, `DEFAULT_MODEL` no
+ *   registered model, or `API_KEYS_FILE` an unreadable one.
  */
 export async function createServices(
   config: ServiceConfig,
@@ -105,6 +107,14 @@ export async function createServices(
 ): Promise<StartedServices> {
   const apiKeys = await loadApiKeys(config.access);
   const registry = await loadRegistry({ configFile: config.models.configFile });
+  const defaultModel = config.models.defaultModel;
+  if (!registry.list().some((m) => m.id === defaultModel)) {
+    throw new TypeError(
+      `Cannot start: DEFAULT_MODEL names \`${defaultModel}\`, which is not a registered model (known: ${
+        registry.list().map((m) => m.id).join(", ")
+      })`,
+    );
+  }
   const store = new ModelStore(registry, config.models);
   const pool = new WorkerPool({
     ...config.pool,
@@ -113,7 +123,7 @@ export async function createServices(
     workerUrl: options.workerUrl,
   });
   let ready = false;
-  const readyPromise = store.resolve(options.startModel ?? DEFAULT_MODEL_ID)
+  const readyPromise = store.resolve(options.startModel ?? defaultModel)
     .then((model) => pool.start(model))
     .then(() => {
       ready = true;
@@ -123,6 +133,7 @@ export async function createServices(
     pool,
     registry,
     resolveModel: (id) => store.resolve(id),
+    defaultModel,
     limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
     roots: config.datasets,
   };
@@ -131,6 +142,7 @@ export async function createServices(
     pool,
     registry,
     config,
+    defaultModel,
     resolveModel: evaluation.resolveModel,
     isReady: () => ready,
     apiKeys,

@@ -13,6 +13,7 @@
  * assert.equal(o.localizer, "nn");
  * assert.equal(o.temperature, 0.05);
  * assert.equal(o.resize, "stretch");
+ * assert.equal(o.model, undefined);
  * assert.ok(!PointsSchema.safeParse([[1]]).success);
  * ```
  *
@@ -26,13 +27,15 @@ import {
   type LocalizerOptions,
 } from "../core/localizer_options.ts";
 import { RESIZE_MODES } from "../core/frame.ts";
-import { DEFAULT_MODEL_ID } from "../models/registry.ts";
 
 const num = z.coerce.number().refine(Number.isFinite, "Expected a finite number");
 
-/** Options shared by every request that matches. */
+/**
+ * Options shared by every request that matches. `model` stays undefined when
+ * the request names none: the service fills in its configured default.
+ */
 export const MatchOptionsSchema = z.object({
-  model: z.string().min(1).default(DEFAULT_MODEL_ID),
+  model: z.string().min(1).optional(),
   resolution: z.coerce.number().int().positive().optional(),
   resize: z.enum(RESIZE_MODES).default("stretch"),
   localizer: z.enum(LOCALIZER_NAMES).default(DEFAULT_LOCALIZER.method),

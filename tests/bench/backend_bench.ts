@@ -14,16 +14,33 @@ import { loadNativeRuntime } from "../../workers/ort_native.ts";
 import type { BackendName } from "../../workers/session.ts";
 import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
 import { buildDsiftGraph } from "../../models/dsift_graph.ts";
+import { NPM_MODELS } from "../../models/npm_models.ts";
+import { importTfjsModel } from "../../models/tfjs_import.ts";
 
 /** One model shape to time. */
 interface BenchModel {
   name: string;
-  build: () => Uint8Array;
+  build: () => Uint8Array | Promise<Uint8Array>;
   side: number;
+}
+
+/** A built-in TF.js model, converted through the importer (cached under `MODEL_CACHE` or `.cache/models`). */
+function imported(id: "mnv3-coco" | "nanodet-coco"): BenchModel {
+  const d = NPM_MODELS[id];
+  return {
+    name: `${id} @ ${d.default_resolution}`,
+    build: async () => {
+      const cacheDir = Deno.env.get("MODEL_CACHE") ?? ".cache/models";
+      return await Deno.readFile((await importTfjsModel(d, { cacheDir })).path);
+    },
+    side: d.default_resolution,
+  };
 }
 
 const SHAPES: Record<string, BenchModel> = {
   dsift: { name: "dsift @ 256", build: () => buildDsiftGraph(), side: 256 },
+  "mnv3-coco": imported("mnv3-coco"),
+  "nanodet-coco": imported("nanodet-coco"),
   "vit-s4": {
     name: "ViT-S/14 shape, 4 blocks, random weights @ 448",
     build: () => buildTinyVitGraph({ dim: 384, heads: 6, depth: 4, seed: 1 }),
@@ -52,7 +69,10 @@ function median(xs: number[]): number {
  * @param shapes Keys of the model shapes to time.
  * @param runs Timed runs per backend, after one warm-up.
  */
-export async function benchBackends(shapes = ["dsift", "vit-s4"], runs = 5): Promise<void> {
+export async function benchBackends(
+  shapes = ["dsift", "mnv3-coco", "nanodet-coco", "vit-s4"],
+  runs = 5,
+): Promise<void> {
   const backends: BackendName[] = ["wasm"];
   try {
     await loadNativeRuntime();
@@ -68,9 +88,10 @@ export async function benchBackends(shapes = ["dsift", "vit-s4"], runs = 5): Pro
   console.log(
     `feature extraction per backend, ${navigator.hardwareConcurrency} cores (median ms of ${runs} after 1 warm-up):`,
   );
+  const total: Record<string, number> = {};
   for (const key of shapes) {
     const m = SHAPES[key];
-    const bytes = m.build();
+    const bytes = await m.build();
     const pixels = new Float32Array(3 * m.side * m.side).map((_, i) => Math.sin(i * 0.001));
     const feeds = { pixel_values: { data: pixels, dims: [1, 3, m.side, m.side] } };
     const times: Record<string, number> = {};
@@ -99,11 +120,19 @@ export async function benchBackends(shapes = ["dsift", "vit-s4"], runs = 5): Pro
       })`;
     }).join(", ");
     console.log(`  ${m.name}: ${cells}${ratios ? `; ${ratios}` : ""}`);
+    if (key === "mnv3-coco" || key === "nanodet-coco") {
+      for (const b of backends) total[b] = (total[b] ?? 0) + times[b];
+    }
+  }
+  if (shapes.includes("mnv3-coco") && shapes.includes("nanodet-coco")) {
+    const cells = backends.map((b) => `${b} ${total[b].toFixed(1)}`).join(", ");
+    console.log(`  default mnv3-nanodet-coco (both backbones, fusion not included): ${cells}`);
   }
 }
 
 if (import.meta.main) {
   configureOrt({ numThreads: navigator.hardwareConcurrency });
-  const shapes = Deno.env.get("BENCH_MODELS")?.split(",") ?? ["dsift", "vit-s4"];
+  const shapes = Deno.env.get("BENCH_MODELS")?.split(",") ??
+    ["dsift", "mnv3-coco", "nanodet-coco", "vit-s4"];
   await benchBackends(shapes, Number(Deno.env.get("BENCH_RUNS") ?? 5));
 }

@@ -1,5 +1,7 @@
 /**
- * `deno task bench`: per-stage times of `/v1/match` on a real PF-WILLOW pair
+ * `deno task bench`: time to ready of a cold start (empty model cache, so the
+ * TF.js conversion of the default model is included) and of a warm one (the
+ * same cache); per-stage times of `/v1/match` on a real PF-WILLOW pair
  * with the default model, through the real server and worker pool; feature
  * extraction time of the same model at the same resolution on every backend
  * this machine has, side by side; and the cost volume as an ONNX graph against
@@ -25,21 +27,35 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Starts the service on `cacheDir` and returns it once ready, printing how long that took. */
+async function start(cacheDir: string, label: string) {
+  const t0 = performance.now();
+  const service = await startService(
+    loadConfig({ PORT: "0", HOST: "127.0.0.1", WORKERS: "1", MODEL_CACHE: cacheDir }),
+    { quiet: true },
+  );
+  await service.ready;
+  console.log(
+    `${label}: ready in ${
+      (performance.now() - t0).toFixed(0)
+    } ms (registry, default model resolved, session created and warmed)`,
+  );
+  return service;
+}
+
 async function benchMatch(): Promise<void> {
   const source = await Deno.readFile(new URL("car(G)/Cars_006a.png", DATA));
   const target = await Deno.readFile(new URL("car(G)/Cars_007a.png", DATA));
-  const service = await startService(loadConfig({ PORT: "0", HOST: "127.0.0.1", WORKERS: "1" }), {
-    quiet: true,
-  });
-  const t0 = performance.now();
-  await service.ready;
-  console.log(
-    `worker ready (session created and warmed): ${(performance.now() - t0).toFixed(0)} ms`,
-  );
+  const cacheDir = await Deno.makeTempDir();
+  await (await start(cacheDir, "cold start (empty model cache: TF.js conversion included)"))
+    .close();
+  const service = await start(cacheDir, "warm start (same cache: nothing converted)");
   const points = JSON.stringify(Array.from({ length: 10 }, (_, i) => [60 + 15 * i, 100]));
   const stages: Record<string, number[]> = {};
   const wall: number[] = [];
   let backend = "";
+  let model = "";
+  let resolution = 0;
   for (let i = 0; i < RUNS; i++) {
     const form = new FormData();
     form.set("source", new Blob([source]), "a.png");
@@ -51,13 +67,16 @@ async function benchMatch(): Promise<void> {
     wall.push(performance.now() - s);
     if (!res.ok) throw new Error(JSON.stringify(body));
     backend = body.backend;
+    model = body.model;
+    resolution = body.conventions.resolution;
     for (const [k, v] of Object.entries(body.timings_ms as Record<string, number>)) {
       (stages[k] ??= []).push(v);
     }
   }
   await service.close();
+  await Deno.remove(cacheDir, { recursive: true });
   console.log(
-    `\n/v1/match, dsift @ 256 on ${backend}, kernel-softargmax, 10 points, PF-WILLOW car(G) Cars_006a -> Cars_007a, ${RUNS} runs (median ms):`,
+    `\n/v1/match, ${model} @ ${resolution} on ${backend}, kernel-softargmax, 10 points, PF-WILLOW car(G) Cars_006a -> Cars_007a, ${RUNS} runs (median ms):`,
   );
   for (const [k, v] of Object.entries(stages)) {
     console.log(`  ${k.padEnd(11)} ${median(v).toFixed(2)}`);

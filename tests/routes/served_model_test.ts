@@ -46,7 +46,13 @@ Deno.test("a DINOv2-contract model served over HTTP is downloaded, verified, cac
   );
   const png = await willowImage("car(G)/Cars_006a.png");
   const png2 = await willowImage("car(G)/Cars_007a.png");
-  const env = { MODELS_CONFIG: config, MODEL_CACHE: cache, DATA_PFWILLOW: WILLOW_ROOT };
+  // dsift as the start model: the cache then holds only what this test downloads.
+  const env = {
+    MODELS_CONFIG: config,
+    MODEL_CACHE: cache,
+    DATA_PFWILLOW: WILLOW_ROOT,
+    DEFAULT_MODEL: "dsift",
+  };
   try {
     await withService(env, async (url) => {
       await t.step("first use downloads once, even for concurrent requests", async () => {
