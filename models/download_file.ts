@@ -66,6 +66,12 @@ export interface DownloadResult {
   bytes: number;
   /** The URL the body came from, after redirects. */
   url: string;
+  /**
+   * How the body is known to be whole: its pinned `sha256`, its pinned size,
+   * or the length the server announced; `null` when none of these held (a
+   * chunked response cut short would look the same), so it must not be cached.
+   */
+  complete: "sha256" | "bytes" | "announced" | null;
 }
 
 /** 4 GiB: larger than any backbone the WASM backend can run. */
@@ -237,7 +243,14 @@ export async function downloadFile(
     file = undefined;
     await Deno.rename(tmp, dest);
     tmp = undefined;
-    return { sha256, bytes: total, url: finalUrl };
+    const complete = expected !== undefined
+      ? "sha256"
+      : options.expectedBytes !== undefined
+      ? "bytes"
+      : announced !== undefined
+      ? "announced"
+      : null;
+    return { sha256, bytes: total, url: finalUrl, complete };
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     // File system trouble (disk full, permissions): still a load failure, with the place named.

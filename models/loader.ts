@@ -114,6 +114,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const PARTIAL = /\.partial-[0-9a-f]{8,}$/;
 
 const pending = new Map<string, Promise<string>>();
+
+/** Downloads of this process that nothing proved whole: used, but not served from the cache. */
+const unverifiedDownloads = new Set<string>();
 const verifiedLocal = new Map<string, { sha256: string; size: number; mtime: number }>();
 
 /**
@@ -179,6 +182,7 @@ export async function loadModelFile(
       { cache_dir: dir, setting: "MODEL_OFFLINE" },
     );
   }
+  if (unverifiedDownloads.has(dest)) return dest;
   const shared = pending.get(dest);
   if (shared) return await shared;
   const download = (async () => {
@@ -199,6 +203,15 @@ export async function loadModelFile(
       expectedSha256,
       fetch: options.fetch,
     });
+    if (result.complete === null) {
+      // Nothing says the body is whole: use it in this process, never from the cache.
+      console.warn(
+        `${label}: ${descriptor.url} came without a length or a pinned sha256; it is used but not cached`,
+      );
+      unverifiedDownloads.add(dest);
+      return dest;
+    }
+    unverifiedDownloads.delete(dest);
     const sidecar: CacheSidecar = {
       url: descriptor.url,
       resolved_url: url,

@@ -161,18 +161,39 @@ Deno.test("loadModelFile() without a sha256 caches by URL and re-downloads a dam
   const server = startServer();
   const cacheDir = await Deno.makeTempDir();
   try {
-    const d = descriptor(`${server.base}/chunked.onnx`);
+    const d = descriptor(`${server.base}/model.onnx`);
     const path = await loadModelFile(d, { cacheDir });
     const urlKey = createHash("sha256").update(d.url).digest("hex");
-    assert.equal(path, join(cacheDir, urlKey, "chunked.onnx"));
+    assert.equal(path, join(cacheDir, urlKey, "model.onnx"));
     assert.equal(JSON.parse(await Deno.readTextFile(`${path}.json`)).sha256, MODEL_SHA256);
     assert.equal(await loadModelFile(d, { cacheDir }), path);
-    assert.equal(server.hits("/chunked.onnx"), 1);
+    assert.equal(server.hits("/model.onnx"), 1);
 
     await Deno.writeFile(path, MODEL.subarray(0, 100)); // size no longer matches the sidecar
     assert.equal(await loadModelFile(d, { cacheDir }), path);
-    assert.equal(server.hits("/chunked.onnx"), 2);
+    assert.equal(server.hits("/model.onnx"), 2);
     assert.deepEqual(await Deno.readFile(path), MODEL);
+  } finally {
+    await server.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("loadModelFile() does not cache a download that nothing proves whole", async () => {
+  // A chunked body without a pinned sha256 or size looks the same whole or cut
+  // short: it is used by this process, and downloaded again by the next one.
+  const server = startServer();
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const d = descriptor(`${server.base}/chunked.onnx`);
+    const path = await loadModelFile(d, { cacheDir });
+    assert.deepEqual(await Deno.readFile(path), MODEL);
+    await assert.rejects(() => Deno.stat(`${path}.json`), Deno.errors.NotFound);
+    assert.equal(await loadModelFile(d, { cacheDir }), path);
+    assert.equal(server.hits("/chunked.onnx"), 1);
+    const pinned = descriptor(`${server.base}/chunked.onnx`, { sha256: MODEL_SHA256 });
+    const verified = await loadModelFile(pinned, { cacheDir });
+    assert.equal(JSON.parse(await Deno.readTextFile(`${verified}.json`)).sha256, MODEL_SHA256);
   } finally {
     await server.close();
     await Deno.remove(cacheDir, { recursive: true });
