@@ -70,16 +70,43 @@ function toRequest(values: Record<string, string | boolean | undefined>): Evalua
   return r.data;
 }
 
-function progressBar(p: EvaluationProgress): void {
-  const width = 30;
-  const filled = Math.round((p.done / p.total) * width);
-  const pck = p.pck["0.1"] ?? Object.values(p.pck).at(-1);
-  const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total} pairs, ` +
-    `${p.extractions} images, running PCK ${
+/**
+ * Progress on stderr: a bar redrawn in place with the ETA on a terminal; in
+ * a redirected log, one plain line per tenth of the pairs (and the last).
+ */
+function progressReporter(): (p: EvaluationProgress) => void {
+  const encoder = new TextEncoder();
+  const tty = Deno.stderr.isTerminal();
+  const started = performance.now();
+  let lastTenth = -1;
+  return (p) => {
+    const pck = p.pck["0.1"] ?? Object.values(p.pck).at(-1);
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = p.done > 0 ? (elapsed / p.done) * (p.total - p.done) : NaN;
+    const etaText = Number.isFinite(eta) ? `ETA ${formatSeconds(eta)}` : "ETA -";
+    const text = `${p.done}/${p.total} pairs, ${p.extractions} images, running PCK ${
       pck === null || pck === undefined ? "-" : (100 * pck).toFixed(1)
-    }`;
-  Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}`));
-  if (p.done === p.total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    }, ${formatSeconds(elapsed)} elapsed, ${etaText}`;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((p.done / p.total) * width);
+      const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}] `;
+      Deno.stderr.writeSync(encoder.encode(`\r${bar}${text}\x1b[K`));
+      if (p.done === p.total) Deno.stderr.writeSync(encoder.encode("\n"));
+      return;
+    }
+    const tenth = Math.floor((10 * p.done) / p.total);
+    if (tenth !== lastTenth || p.done === p.total) {
+      lastTenth = tenth;
+      Deno.stderr.writeSync(encoder.encode(`${text}\n`));
+    }
+  };
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(0)} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} min ${Math.round(s % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 async function evaluateLocally(
@@ -101,7 +128,7 @@ async function evaluateLocally(
       defaultModel: services.defaultModel,
       limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
       roots: config.datasets,
-    }, progressBar);
+    }, progressReporter());
   } finally {
     await services.dispose();
   }
@@ -114,6 +141,7 @@ async function evaluateRemotely(req: EvaluateRequest, server: string): Promise<E
     body: JSON.stringify(req),
   });
   if (!res.ok || !res.body) throw new Error(`${res.status}: ${await res.text()}`);
+  const report = progressReporter();
   let buffer = "";
   for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
     buffer += chunk;
@@ -121,7 +149,7 @@ async function evaluateRemotely(req: EvaluateRequest, server: string): Promise<E
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const event = JSON.parse(buffer.slice(0, nl));
       buffer = buffer.slice(nl + 1);
-      if (event.type === "progress") progressBar(event);
+      if (event.type === "progress") report(event);
       else if (event.type === "result") return event.result;
       else if (event.type === "error") {
         throw new Error(`${event.error.code}: ${event.error.message}`);

@@ -88,7 +88,8 @@ export async function startService(
 if (import.meta.main) {
   const config = loadConfig(Deno.env.toObject());
   const service = await startService(config);
-  service.ready.then(() => console.log("Ready: default model loaded"));
+  // A failed load is logged by startService; the process stays up for /healthz.
+  service.ready.then(() => console.log("Ready: default model loaded"), () => {});
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -92,7 +92,7 @@ export function mergeReports(reports: readonly EvaluationReport[]): EvaluationRe
     selection: { merged_from: reports.map((r) => r.selection) },
     n_pairs: head.pairs,
     n_points: head.points,
-    ...(frameNames.length === 1 ? { pck: head } : {}),
+    pck: frames.official ?? head,
     frames,
     sums,
     ...(withDifficulty ? { difficulty_sums: difficultySums } : {}),

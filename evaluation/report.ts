@@ -83,7 +83,8 @@ export interface EvaluationReport {
   selection: Record<string, unknown>;
   n_pairs: number;
   n_points: number;
-  pck?: FrameReport;
+  /** The official frame's block (the only frame's, when one was asked for). */
+  pck: FrameReport;
   frames: Partial<Record<ScoringFrame, FrameReport>>;
   sums: Partial<Record<ScoringFrame, PckSums>>;
   /** Raw sums of the difficulty tables, for exact merging. */
@@ -156,7 +157,8 @@ export function evaluationReport(
     selection,
     n_pairs: first.pairs,
     n_points: first.points,
-    ...(context.frames.length === 1 ? { pck: frames[context.frames[0]] } : {}),
+    // With both frames, the top-level block is the official one (the survey's).
+    pck: frames.official ?? frames[context.frames[0]]!,
     frames,
     sums: outcome.sums,
     ...(outcome.difficulty ? { difficulty_sums: outcome.difficulty } : {}),

@@ -56,6 +56,12 @@ export interface DownloadOptions {
   expectedSha256?: string;
   /** The fetch to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /**
+   * Request headers (e.g. the hub's `Authorization`); fetch drops
+   * `Authorization` when a redirect leaves the origin, so a token never
+   * reaches the CDN a hub redirects to.
+   */
+  headers?: Record<string, string>;
 }
 
 /** What was downloaded. */
@@ -140,6 +146,7 @@ export async function downloadFile(
       response = await (options.fetch ?? fetch)(url, {
         signal: controller.signal,
         redirect: "follow",
+        headers: options.headers,
       });
     } catch (e) {
       throw controller.signal.aborted

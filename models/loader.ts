@@ -72,6 +72,8 @@ export interface LoadModelFileOptions {
   fetch?: typeof fetch;
   /** Base URL for `hf://` URLs (default `https://huggingface.co`; callers pass `HF_ENDPOINT`). */
   hfEndpoint?: string;
+  /** Token sent to the hub for `hf://` URLs (`HF_TOKEN`: gated or private repositories). */
+  hfToken?: string;
 }
 
 /**
@@ -202,6 +204,10 @@ export async function loadModelFile(
       expectedBytes: descriptor.bytes,
       expectedSha256,
       fetch: options.fetch,
+      // Only hub URLs get the hub's token; any other host never sees it.
+      headers: descriptor.url.startsWith("hf://") && options.hfToken
+        ? { authorization: `Bearer ${options.hfToken}` }
+        : undefined,
     });
     if (result.complete === null) {
       // Nothing says the body is whole: use it in this process, never from the cache.

@@ -14,9 +14,12 @@
 
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
+import { cors } from "hono/cors";
 import type { AppEnv, Services } from "./app_env.ts";
 import { onError } from "./_on_error.ts";
-import { RouteNotFoundError } from "../errors/mod.ts";
+import { MethodNotAllowedError, RouteNotFoundError } from "../errors/mod.ts";
+import { accessLog } from "./middleware/access_log.ts";
+import { allowedMethods } from "./_method_not_allowed.ts";
 import { apiKey } from "./middleware/api_key.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import health from "./health.ts";
@@ -38,12 +41,22 @@ const LISTINGS = /^\/v1\/(models|datasets|leaderboard)(\/|$)/;
  */
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const { access, http } = services.config;
+  // First, so a browser's preflight is answered before keys are asked for.
+  app.use(cors({
+    origin: http.corsOrigins.includes("*") ? "*" : [...http.corsOrigins],
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowHeaders: ["Authorization", "Content-Type", "Accept"],
+    exposeHeaders: ["Retry-After", "X-Request-Id", "Location", "WWW-Authenticate"],
+    credentials: false,
+    maxAge: 600,
+  }));
   app.use(requestId());
+  if (http.accessLog) app.use(accessLog());
   app.use(async function provideServices(c, next) {
     c.set("services", services);
     await next();
   });
-  const { access } = services.config;
   app.use(
     "/v1/*",
     apiKey({
@@ -59,9 +72,23 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);
   app.route("/v1/jobs", jobs);
-  app.notFound((c) =>
-    onError(new RouteNotFoundError(`No route for ${c.req.method} ${c.req.path}`), c)
-  );
+  const allowed = allowedMethods(app.routes);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length === 0) {
+      return onError(new RouteNotFoundError(`No route for ${c.req.method} ${c.req.path}`), c);
+    }
+    c.header("Allow", methods.join(", "));
+    return onError(
+      new MethodNotAllowedError(
+        `Cannot ${c.req.method} ${c.req.path}: it takes ${methods.join(", ")}`,
+        {
+          details: { allow: methods },
+        },
+      ),
+      c,
+    );
+  });
   app.onError(onError);
   return app;
 }

@@ -20,4 +20,12 @@ import type { Services } from "../service/services.ts";
 export type { Services };
 
 /** Hono environment of every route. */
-export type AppEnv = { Variables: RequestIdVariables & { services: Services } };
+export type AppEnv = {
+  Variables: RequestIdVariables & {
+    services: Services;
+    /** The model a request ran, for the access log. */
+    model?: string;
+    /** Who is calling (`key:<digest prefix>`), set by the API key check. */
+    caller?: string;
+  };
+};

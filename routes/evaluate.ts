@@ -13,7 +13,7 @@
  */
 
 import { Hono } from "hono";
-import { streamSSE, streamText } from "hono/streaming";
+import { stream as streamBody, streamSSE } from "hono/streaming";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
 import { errorAnswer } from "./_on_error.ts";
@@ -41,6 +41,7 @@ app.post(
     const req = c.req.valid("json");
     const { evaluation, config, runs } = c.var.services;
     const prepared = await prepareEvaluation(req, evaluation);
+    c.set("model", prepared.modelId);
     const max = config.jobs.maxSyncPairs;
     if (prepared.pairs.length > max) {
       throw new TooManyPairsError(
@@ -64,7 +65,7 @@ app.post(
     const accept = c.req.header("accept") ?? "";
     if (accept.includes("application/x-ndjson")) {
       c.header("content-type", "application/x-ndjson");
-      return streamText(c, async (stream) => {
+      return streamBody(c, async (stream) => {
         const pending: Promise<unknown>[] = [];
         try {
           const result = await run((p) => {

@@ -23,7 +23,7 @@
  */
 
 import { Hono } from "hono";
-import { streamSSE, streamText } from "hono/streaming";
+import { stream as streamBody, streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
@@ -162,7 +162,7 @@ app.get("/:id/events", validate("param", IdParam), async (c) => {
   };
   if ((c.req.header("accept") ?? "").includes("application/x-ndjson")) {
     c.header("content-type", "application/x-ndjson");
-    return streamText(c, async (stream) => {
+    return streamBody(c, async (stream) => {
       for await (const e of events()) {
         await stream.writeln(
           JSON.stringify({

@@ -17,6 +17,20 @@ import { readMatchRequest } from "./_match_body.ts";
 import { checkImage } from "../workers/decode_image.ts";
 import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
 
+/**
+ * Decimals of answered coordinates: a thousandth of a pixel is far below any
+ * localizer's precision, and float32 noise (`143.7930145263672`) is not data.
+ */
+export const COORDINATE_DECIMALS = 3;
+
+/** Decimals of answered scores (cosine similarities in [-1, 1]). */
+export const SCORE_DECIMALS = 4;
+
+function round(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
 const app = new Hono<AppEnv>();
 
 app.post(
@@ -41,6 +55,7 @@ app.post(
     const descriptor = registry.get(options.model ?? defaultModel);
     const resolution = registry.resolution(descriptor, options.resolution);
     const model = await resolveModel(descriptor.id);
+    c.set("model", descriptor.id);
     const localizer = localizerOf(options);
     const started = performance.now();
     const result = await pool.run("match", {
@@ -57,9 +72,9 @@ app.post(
     const matches = [];
     for (let i = 0; i < points.length; i++) {
       matches.push({
-        x: result.matches[3 * i],
-        y: result.matches[3 * i + 1],
-        score: result.matches[3 * i + 2],
+        x: round(result.matches[3 * i], COORDINATE_DECIMALS),
+        y: round(result.matches[3 * i + 1], COORDINATE_DECIMALS),
+        score: round(result.matches[3 * i + 2], SCORE_DECIMALS),
       });
     }
     return c.json({

@@ -21,6 +21,7 @@
  * | `MODEL_CACHE` | `.cache/models` | where downloaded models (and converted TF.js graphs) are kept |
  * | `MODEL_OFFLINE` | `0` | `1`: never touch the network, use the cache or local files |
  * | `MODELS_CONFIG` | none | JSON file with an array of extra model descriptors |
+ * | `HF_TOKEN` | none | sent as a bearer token with `hf://` downloads (gated or private repositories) |
  * | `HF_ENDPOINT` | `https://huggingface.co` | where `hf://` URLs resolve |
  * | `MODEL_MAX_BYTES` | 4 GiB | largest model file accepted |
  * | `MODEL_TIMEOUT_MS` | `30000` | longest wait for more bytes of a download |
@@ -28,7 +29,9 @@
  * | `DATA_SPAIR`, `DATA_PFPASCAL`, `DATA_PFWILLOW`, `DATA_AP10K` | under `DATA_ROOT` | one dataset's root |
  * | `RUNS_DIR` | `./runs` | where saved evaluation runs are kept |
  * | `RUNS_MAX` / `RUNS_MAX_BYTES` | `1000` / 512 MiB | most saved runs, and their total size |
- * | `MAX_CONNECTIONS` | open-file limit - 128 | connections open at once (beyond: the oldest idle one is closed, or 503) |
+ * | `CORS_ORIGINS` | `*` | origins browsers may call from (comma separated); credentials are never allowed |
+ * | `ACCESS_LOG` | `1` | one JSON line per request on stdout (`0`: off) |
+ * | `MAX_CONNECTIONS` | 3/4 of the open-file limit (at most limit - 256) | connections open at once (beyond: the oldest idle one is closed, or 503) |
  * | `HEADER_TIMEOUT_MS` | `10000` | longest wait for a new connection's request headers |
  * | `BODY_TIMEOUT_MS` | `30000` | longest a request body may take to arrive (the connection is cut) |
  * | `IDLE_TIMEOUT_MS` | `5000` | longest a kept-alive connection waits for its next request |
@@ -95,6 +98,7 @@ const ConfigSchema = z.object({
   MODEL_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),
   MODELS_CONFIG: z.string().min(1).optional(),
   HF_ENDPOINT: z.url().optional(),
+  HF_TOKEN: z.string().min(1).optional(),
   MODEL_MAX_BYTES: int(1).optional(),
   MODEL_TIMEOUT_MS: int(1).optional(),
   DATA_ROOT: z.string().optional(),
@@ -106,6 +110,8 @@ const ConfigSchema = z.object({
   RUNS_MAX: int(0).default(1000),
   RUNS_MAX_BYTES: int(0).default(512 * 1024 * 1024),
   MAX_CONNECTIONS: int(1).optional(),
+  CORS_ORIGINS: z.string().default("*"),
+  ACCESS_LOG: z.enum(["0", "1", "true", "false"]).default("1"),
   HEADER_TIMEOUT_MS: int(1).default(10_000),
   BODY_TIMEOUT_MS: int(1).default(30_000),
   IDLE_TIMEOUT_MS: int(1).default(5_000),
@@ -125,6 +131,10 @@ const ConfigSchema = z.object({
 }).transform((e) => ({
   host: e.HOST,
   port: e.PORT,
+  http: {
+    corsOrigins: e.CORS_ORIGINS.split(/[\s,]+/).filter(Boolean),
+    accessLog: e.ACCESS_LOG === "1" || e.ACCESS_LOG === "true",
+  },
   server: {
     maxConnections: e.MAX_CONNECTIONS,
     headerTimeoutMs: e.HEADER_TIMEOUT_MS,
@@ -157,6 +167,7 @@ const ConfigSchema = z.object({
     offline: e.MODEL_OFFLINE === "1" || e.MODEL_OFFLINE === "true",
     configFile: e.MODELS_CONFIG,
     hfEndpoint: e.HF_ENDPOINT,
+    hfToken: e.HF_TOKEN,
     maxBytes: e.MODEL_MAX_BYTES,
     timeoutMs: e.MODEL_TIMEOUT_MS,
   },

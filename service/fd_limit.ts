@@ -13,8 +13,8 @@
  *
  * const limit = await readFdLimit();
  * if (limit) assert.ok(limit.soft <= limit.hard);
- * assert.equal(connectionCap({ soft: 1024, hard: 1024 }), 896);
- * assert.equal(connectionCap(null), 896);
+ * assert.equal(connectionCap({ soft: 1024, hard: 1024 }), 768);
+ * assert.equal(connectionCap(null), 768);
  * ```
  *
  * @module
@@ -26,8 +26,14 @@ export interface FdLimit {
   hard: number;
 }
 
-/** Descriptors kept free of connections: workers, model and dataset files, the KV file. */
-const RESERVED = 128;
+/**
+ * Descriptors kept free of connections: workers and the modules they load,
+ * model and dataset files, the KV file. A served process holds about 50 at
+ * rest, and a worker (re)starting opens many more for a moment.
+ */
+function reserved(soft: number): number {
+  return Math.max(256, Math.floor(soft / 4));
+}
 
 /**
  * Reads the limit from `/proc/self/limits` (Linux).
@@ -88,5 +94,5 @@ export async function raiseFdLimit(): Promise<{ limit: FdLimit | null; note?: st
  */
 export function connectionCap(limit: FdLimit | null): number {
   const soft = limit?.soft ?? 1024;
-  return Math.max(16, Math.min(16_384, soft - RESERVED));
+  return Math.max(16, Math.min(16_384, soft - reserved(soft)));
 }

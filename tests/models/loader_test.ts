@@ -55,6 +55,7 @@ function stream(
 /** A real HTTP server on 127.0.0.1 that misbehaves on purpose, by path. */
 function startServer() {
   const hits = new Map<string, number>();
+  const authorization = new Map<string, string | null>();
   let flaky = 0;
   const stop = new AbortController(); // ends the handlers that hang on purpose
   const length = { "content-length": String(MODEL.length) };
@@ -63,6 +64,7 @@ function startServer() {
     async (req) => {
       const path = new URL(req.url).pathname;
       hits.set(path, (hits.get(path) ?? 0) + 1);
+      authorization.set(path, req.headers.get("authorization"));
       switch (path) {
         case "/model.onnx":
         case "/acme/tiny-vit/resolve/main/onnx/model.onnx":
@@ -96,6 +98,8 @@ function startServer() {
   return {
     base: `http://127.0.0.1:${server.addr.port}`,
     hits: (path: string) => hits.get(path) ?? 0,
+    /** The Authorization header of the last request for `path`. */
+    authorization: (path: string) => authorization.get(path),
     close: () => {
       stop.abort();
       return server.shutdown();
@@ -368,6 +372,22 @@ Deno.test("loadModelFile() resolves hf:// URLs against hfEndpoint", async (t) =>
       const path = await loadModelFile(d, { cacheDir, hfEndpoint: server.base });
       assert.deepEqual(await Deno.readFile(path), MODEL);
       assert.equal(server.hits("/acme/tiny-vit/resolve/v2/onnx/model.onnx"), 1);
+    });
+    await t.step("HF_TOKEN goes to the hub as a bearer token, and to no other host", async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const hub = descriptor("hf://acme/tiny-vit@v2/onnx/model.onnx", { sha256: MODEL_SHA256 });
+        await loadModelFile(hub, { cacheDir: dir, hfEndpoint: server.base, hfToken: "hf_secret" });
+        assert.equal(
+          server.authorization("/acme/tiny-vit/resolve/v2/onnx/model.onnx"),
+          "Bearer hf_secret",
+        );
+        const other = descriptor(`${server.base}/model.onnx`);
+        await loadModelFile(other, { cacheDir: dir, hfToken: "hf_secret" });
+        assert.equal(server.authorization("/model.onnx"), null);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     });
     await t.step("missing file in the repo", async () => {
       const d = descriptor("hf://acme/tiny-vit/onnx/model_fp16.onnx");

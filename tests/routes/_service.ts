@@ -30,7 +30,14 @@ export async function withService(
 ): Promise<void> {
   const service = await startService(
     // Each service gets its own in-memory jobs KV unless the test shares one.
-    loadConfig({ WORKERS: "1", KV_PATH: ":memory:", ...env, PORT: "0", HOST: "127.0.0.1" }),
+    loadConfig({
+      WORKERS: "1",
+      KV_PATH: ":memory:",
+      ACCESS_LOG: "0",
+      ...env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+    }),
     { ...options, quiet: true },
   );
   try {

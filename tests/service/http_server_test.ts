@@ -200,8 +200,18 @@ Deno.test("the service survives 1,100 idle connections under a 1,024 descriptor 
     console.log(`skipped: this test process may open only ${own.soft} files, it needs 1400`);
     return;
   }
-  const { child, url, log } = await startChild({ DRAIN_MS: "2000", RATE_LIMIT: "0" }, 1024);
+  const { child, url, log } = await startChild(
+    { DRAIN_MS: "2000", RATE_LIMIT: "0", KV_PATH: ":memory:" },
+    1024,
+  );
   const port = Number(new URL(url).port);
+  // Ready first: this is about idle connections, not about loading a model under a flood.
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(`${url}/readyz`).catch(() => null);
+    await res?.body?.cancel();
+    if (res?.status === 200) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const conns: Deno.Conn[] = [];
   try {
     await t.step("1,100 idle connections: the process lives and /healthz answers 200", async () => {
