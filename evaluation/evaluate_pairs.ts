@@ -16,7 +16,7 @@
 import type { WorkerPool } from "../workers/pool.ts";
 import type { ImageFeatures } from "../workers/protocol.ts";
 import type { ModelRef } from "../models/model_ref.ts";
-import type { ImageLimits } from "../workers/decode_image.ts";
+import type { ImageLimits } from "../workers/image_limits.ts";
 import { PoolSaturatedError } from "../errors/mod.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { ResizeMode } from "../core/frame.ts";

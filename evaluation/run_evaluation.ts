@@ -14,7 +14,7 @@
 
 import type { WorkerPool } from "../workers/pool.ts";
 import type { ModelRef } from "../models/model_ref.ts";
-import type { ImageLimits } from "../workers/decode_image.ts";
+import type { ImageLimits } from "../workers/image_limits.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { localizerOf } from "../workers/match_options.ts";
 import { readDataset } from "../datasets/read_dataset.ts";

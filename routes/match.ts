@@ -13,7 +13,7 @@ import type { AppEnv } from "./app_env.ts";
 import { PayloadTooLargeError, TooManyPointsError } from "../errors/mod.ts";
 import { parseInput } from "./_validate.ts";
 import { readMatchRequest } from "./_match_body.ts";
-import { checkImage } from "../workers/decode_image.ts";
+import { checkImage } from "../workers/image_limits.ts";
 import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
 
 const app = new Hono<AppEnv>();

@@ -27,7 +27,7 @@
  * import { MatchPipeline } from "./match_pipeline.ts";
  * import { BUILTIN_MODELS } from "../models/registry.ts";
  * import { DEFAULT_LOCALIZER } from "../core/localizer_options.ts";
- * import { DEFAULT_IMAGE_LIMITS } from "./decode_image.ts";
+ * import { DEFAULT_IMAGE_LIMITS } from "./image_limits.ts";
  * import { encode } from "fast-png";
  * import assert from "node:assert/strict";
  *

@@ -19,7 +19,7 @@ import type { ModelRef } from "../models/model_ref.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { Frame, ResizeMode } from "../core/frame.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
-import type { ImageLimits } from "./decode_image.ts";
+import type { ImageLimits } from "./image_limits.ts";
 import type { SerializedError } from "../errors/mod.ts";
 import type { BackendPreference } from "./backend.ts";
 
