@@ -97,7 +97,6 @@ async function evaluateLocally(
       pool: services.pool,
       registry: services.registry,
       resolveModel: services.resolveModel,
-      limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
       roots: config.datasets,
     }, progressBar);
   } finally {

@@ -6,7 +6,7 @@
  *
  * @example Usage
  * ```ts ignore
- * const report = await runEvaluation(request, { pool, registry, resolveModel, limits, roots: config.datasets });
+ * const report = await runEvaluation(request, { pool, registry, resolveModel, roots: config.datasets });
  * ```
  *
  * @module
@@ -14,7 +14,6 @@
 
 import type { WorkerPool } from "../workers/pool.ts";
 import type { ModelRef } from "../models/model_ref.ts";
-import type { ImageLimits } from "../workers/image_limits.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { localizerOf } from "../workers/match_options.ts";
 import { readDataset } from "../datasets/read_dataset.ts";
@@ -29,7 +28,6 @@ export interface EvaluationDeps {
   pool: WorkerPool;
   registry: ModelRegistry;
   resolveModel(id: string): Promise<ModelRef>;
-  limits: ImageLimits;
   /** Where each dataset is read from (`DATA_ROOT`, `DATA_PFWILLOW`... as configured). */
   roots: DatasetRoots;
 }
@@ -38,7 +36,7 @@ export interface EvaluationDeps {
  * Runs an evaluation.
  *
  * @param req The request.
- * @param deps Pool, models, limits and dataset roots.
+ * @param deps Pool, models and dataset roots.
  * @param onProgress Called after each pair.
  * @returns The report.
  * @throws {DatasetError} When the dataset cannot be read.
@@ -69,7 +67,6 @@ export async function runEvaluation(
     frames,
     comparison: req.comparison,
     returnPredictions: req.return_predictions,
-    limits: deps.limits,
   }, onProgress);
   return evaluationReport(outcome, {
     slice,

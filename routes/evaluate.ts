@@ -26,7 +26,6 @@ app.post("/", validate("json", EvaluateRequestSchema), async (c) => {
     pool,
     registry,
     resolveModel,
-    limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
     roots: config.datasets,
   };
   // A saved run is listed by GET /v1/leaderboard beside the literature.

@@ -59,7 +59,6 @@ app.post(
       resolution,
       resize: options.resize,
       localizer,
-      limits,
     }, { transfer: [body.source.buffer as ArrayBuffer, body.target.buffer as ArrayBuffer] });
     const total = performance.now() - started;
     const matches = [];

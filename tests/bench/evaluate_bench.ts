@@ -1,0 +1,212 @@
+/**
+ * The evaluate path's figures, for `deno task bench` (or alone: `deno run -A
+ * tests/bench/evaluate_bench.ts`):
+ *
+ * 1. PNG decoding per image on the PF-WILLOW files;
+ * 2. matching one pair of 60x60x768 grids (ViT-B/14 at 840) with 20 points,
+ *    as the evaluation does it: both grids resident in the worker, one
+ *    `match_resident` call per pair;
+ * 3. the 90-pair one-class PF-WILLOW evaluation with a random-weight
+ *    ViT-S/14 (12 blocks) at 448, for several `WORKERS` x `ORT_THREADS`
+ *    layouts: wall time, pairs/s and the worker time split into extract,
+ *    match and the rest.
+ *
+ * `BENCH_EVAL_LAYOUTS` (e.g. `1x2,2x1`) and `BENCH_BACKEND` (`native`,
+ * `wasm`) choose what step 3 runs. Prints figures; asserts nothing.
+ *
+ * @module
+ */
+
+import { WorkerPool } from "../../workers/pool.ts";
+import type { BackendName } from "../../workers/session.ts";
+import { readPfWillow } from "../../datasets/pf_willow.ts";
+import { evaluatePairs } from "../../evaluation/evaluate_pairs.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
+import { makeFrame } from "../../core/frame.ts";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
+import type { ModelRef } from "../../models/model_ref.ts";
+import { BUILTIN_MODELS } from "../../models/registry.ts";
+import { decodeImage } from "../../workers/decode_image.ts";
+
+const WILLOW = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Every PF-WILLOW PNG, decoded in this thread (after one warm-up pass). */
+export async function benchDecode(runs = 5): Promise<void> {
+  const files: Uint8Array[] = [];
+  for await (const dir of Deno.readDir(`${WILLOW}/PF-dataset`)) {
+    if (!dir.isDirectory) continue;
+    for await (const f of Deno.readDir(`${WILLOW}/PF-dataset/${dir.name}`)) {
+      if (f.name.endsWith(".png")) {
+        files.push(await Deno.readFile(`${WILLOW}/PF-dataset/${dir.name}/${f.name}`));
+      }
+    }
+  }
+  for (const f of files) await decodeImage(f);
+  const per: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (const f of files) await decodeImage(f);
+    per.push((performance.now() - t0) / files.length);
+  }
+  console.log(
+    `\nPNG decode, ${files.length} PF-WILLOW images (300 px RGB): ${
+      median(per).toFixed(2)
+    } ms per image (median of ${runs}; 8.8-9.5 ms at the start commit, inflating twice)`,
+  );
+}
+
+/** One pair of resident 60x60x768 grids matched with 20 points, per backend. */
+export async function benchMatchingCost(runs = 20): Promise<void> {
+  const C = 768, side = 60, cells = side * side;
+  const features = (seed: number) => ({
+    grid: {
+      data: new Float32Array(C * cells).map((_, i) => Math.sin(i * 0.37 + seed)),
+      channels: C,
+      height: side,
+      width: side,
+    },
+    frame: makeFrame({ width: 300, height: 200 }, { size: 840, mode: "stretch" }),
+    timings: { decode: 0, preprocess: 0, extract: 0 },
+  });
+  const points = new Float32Array(40).map((_, i) => (i % 2 ? 10 + 4.5 * i : 10 + 7 * i));
+  console.log(
+    `\nmatching one pair at 60x60x768 (ViT-B/14 @ 840), 20 points, kernel-softargmax, both grids resident (median of ${runs}):`,
+  );
+  for (const backend of ["wasm", "native"] as const) {
+    const pool = new WorkerPool({ size: 1, backend });
+    try {
+      await pool.start({ descriptor: BUILTIN_MODELS.dsift });
+      const [worker] = pool.readyWorkers();
+      for (const key of ["a", "b"]) {
+        const f = features(key.charCodeAt(0));
+        await pool.run("adopt_resident", { key, features: f }, {
+          worker,
+          transfer: [f.grid.data.buffer],
+        });
+      }
+      const round: number[] = [];
+      const inWorker: number[] = [];
+      for (let i = 0; i < runs + 2; i++) {
+        const t0 = performance.now();
+        const r = await pool.run("match_resident", {
+          target: "b",
+          sources: [{ key: "a", points }],
+          localizer: DEFAULT_LOCALIZER,
+        }, { worker });
+        // The first call normalizes the target once; it is not a per-pair cost.
+        if (i < 2) continue;
+        round.push(performance.now() - t0);
+        inWorker.push(r.timings.match);
+      }
+      console.log(
+        `  ${backend.padEnd(6)} ${median(round).toFixed(2)} ms per pair round trip (${
+          median(inWorker).toFixed(2)
+        } in the worker)`,
+      );
+    } catch (e) {
+      console.log(`  ${backend}: unavailable (${(e as Error).message})`);
+    } finally {
+      await pool.dispose();
+    }
+  }
+  console.log(
+    "  start commit, both grids cloned into the worker per pair: wasm 84.95 (31.36), native 65.65 (22.74)",
+  );
+}
+
+/** Workers x onnxruntime threads. */
+export interface Layout {
+  workers: number;
+  threads: number;
+}
+
+/**
+ * The 90 pairs of PF-WILLOW car(G) (10 images) with a random-weight
+ * ViT-S/14, 12 blocks, at 448, per layout.
+ *
+ * @param layouts Workers x threads to run.
+ * @param backend The onnxruntime backend.
+ */
+export async function benchEvaluation(layouts: Layout[], backend: BackendName): Promise<void> {
+  const file = await Deno.makeTempFile({ suffix: ".onnx" });
+  await Deno.writeFile(file, buildTinyVitGraph({ dim: 384, heads: 6, depth: 12, seed: 1 }));
+  const model: ModelRef = {
+    descriptor: tinyVitDescriptor("vit-s14-random", file, {
+      feature_dim: 384,
+      default_resolution: 448,
+    }),
+    file,
+  };
+  const willow = await readPfWillow(WILLOW);
+  const pairs = willow.pairs.filter((p) => p.category === "car(G)");
+  console.log(
+    `\nevaluation: PF-WILLOW car(G), ${pairs.length} pairs, random ViT-S/14 12 blocks @ 448, ${backend}, ${navigator.hardwareConcurrency} cores` +
+      "\n  (worker ms summed over workers; other = workers x wall - extract - match: idle, messages, copies)",
+  );
+  console.log(
+    "  workers x threads | wall ms | pairs/s | extract ms | match ms | other ms | match/wall | match/(workers x wall)",
+  );
+  try {
+    for (const { workers, threads } of layouts) {
+      const pool = new WorkerPool({ size: workers, numThreads: threads, backend });
+      try {
+        await pool.start(model);
+        const out = await evaluatePairs({ ...willow, pairs }, pool, {
+          model,
+          resolution: 448,
+          resize: "stretch",
+          localizer: DEFAULT_LOCALIZER,
+          alphas: [0.05, 0.1, 0.15],
+          frames: ["official", "original"],
+          comparison: "<=",
+          returnPredictions: true,
+        });
+        const { extract, match, total } = out.timings_ms;
+        const other = workers * total - extract - match;
+        console.log(
+          `  ${`${workers} x ${threads}`.padEnd(17)} | ${total.toFixed(0).padStart(7)} | ${
+            (pairs.length / total * 1000).toFixed(2).padStart(7)
+          } | ${extract.toFixed(0).padStart(10)} | ${match.toFixed(0).padStart(8)} | ${
+            other.toFixed(0).padStart(8)
+          } | ${(100 * match / total).toFixed(2).padStart(9)}% | ${
+            (100 * match / (workers * total)).toFixed(2)
+          }%  (extractions ${out.counters.extractions} of ${out.counters.distinct_images} images)`,
+        );
+        const dump = Deno.env.get("BENCH_EVAL_DUMP");
+        if (dump) {
+          await Deno.writeTextFile(
+            `${dump}_${workers}x${threads}_${backend}.json`,
+            JSON.stringify({ sums: out.sums, predictions: out.predictions }),
+          );
+        }
+      } finally {
+        await pool.dispose();
+      }
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+/** Parses `1x2,2x1` into layouts. */
+export function parseLayouts(text: string): Layout[] {
+  return text.split(",").map((l) => {
+    const [workers, threads] = l.split("x").map(Number);
+    return { workers, threads };
+  });
+}
+
+if (import.meta.main) {
+  await benchDecode();
+  await benchMatchingCost();
+  await benchEvaluation(
+    parseLayouts(Deno.env.get("BENCH_EVAL_LAYOUTS") ?? "1x1,1x2,2x1,2x2"),
+    (Deno.env.get("BENCH_BACKEND") ?? "native") as BackendName,
+  );
+}
