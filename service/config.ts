@@ -63,7 +63,7 @@ const ConfigSchema = z.object({
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   MAX_POINTS: int(1).default(1000),
-  FEATURE_CACHE_MB: int(1).default(1024),
+  FEATURE_CACHE_MB: int(16).default(1024),
   ORT_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
   MODEL_CACHE: z.string().min(1).default(".cache/models"),
   MODEL_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),

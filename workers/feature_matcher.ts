@@ -131,9 +131,12 @@ export class FeatureMatcher {
 
   /**
    * Matches several sources' query points on one target. Without a refiner
-   * every query of every source meets the target in one cost-volume session
-   * call (a row's scores do not depend on the other rows, so they are the
-   * ones {@linkcode FeatureMatcher.match} computes for each pair alone).
+   * the queries of every source with at least two query rows meet the target
+   * in one cost-volume session call: the scores of a row do not depend on
+   * the other rows of a product of two rows or more, so each source gets
+   * what {@linkcode FeatureMatcher.match} computes for it alone, bit for
+   * bit. A source with a single query row (one point, not `bilinear`) gets a
+   * call of its own.
    *
    * @param sources The sources' features.
    * @param target The target's features.
@@ -170,14 +173,27 @@ export class FeatureMatcher {
         scores.push(await this.#refinedScores(a, target, probes[i].probes, normalizedTarget));
       }
     } else {
-      const rows = sources.map((a, i) => sampleFeatures(a.grid.data, a.grid, probes[i].probes));
       const channels = sources[0].grid.channels;
-      const all = await this.#scores(concat(rows), channels, target.grid, normalizedTarget);
+      const rows = sources.map((a, i) => sampleFeatures(a.grid.data, a.grid, probes[i].probes));
+      // onnxruntime computes a one-row product on another kernel (a matrix-vector
+      // product) whose sums round differently: a one-row source runs alone, so
+      // every source gets the scores a call of its own would give.
+      const together = rows.flatMap((r, i) => r.length > channels ? [i] : []);
+      const all = together.length
+        ? await this.#scores(
+          concat(together.map((i) => rows[i])),
+          channels,
+          target.grid,
+          normalizedTarget,
+        )
+        : new Float32Array(0);
       let offset = 0;
-      for (const r of rows) {
+      for (const [i, r] of rows.entries()) {
         const n = (r.length / channels) * cells;
-        scores.push(all.subarray(offset, offset + n));
-        offset += n;
+        if (r.length > channels) {
+          scores[i] = all.subarray(offset, offset + n);
+          offset += n;
+        } else scores[i] = await this.#scores(r, channels, target.grid, normalizedTarget);
       }
     }
     return sources.map((_, i) => {
