@@ -34,16 +34,11 @@ function maxSide(box: readonly number[]): number {
   return Math.max(box[2] - box[0], box[3] - box[1]);
 }
 
-/** Max side of the tight box around `x, y` pairs. */
+/** Max side of the tight box around `x, y` pairs (written apart from the readers' own helper). */
 function keypointBoxSide(kps: Float32Array): number {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < kps.length; i += 2) {
-    x0 = Math.min(x0, kps[i]);
-    x1 = Math.max(x1, kps[i]);
-    y0 = Math.min(y0, kps[i + 1]);
-    y1 = Math.max(y1, kps[i + 1]);
-  }
-  return Math.max(x1 - x0, y1 - y0);
+  const xs = kps.filter((_, i) => i % 2 === 0);
+  const ys = kps.filter((_, i) => i % 2 === 1);
+  return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
 }
 
 /** What the threshold of a pair must equal, from the target side alone; undefined if unknown. */
