@@ -255,7 +255,10 @@ export async function benchEvaluation(
     );
   }
   const best = layouts.reduce((a, b) => at(b).wall < at(a).wall ? b : a);
-  console.log(`  fastest: ${best.workers} x ${best.threads}`);
+  console.log(
+    `  fastest here: ${best.workers} x ${best.threads}. Default: WORKERS = one per core, ORT_THREADS = 1` +
+      " (README, How an evaluation runs: two threads per session lost in most runs on shared cores)",
+  );
   return best;
 }
 
