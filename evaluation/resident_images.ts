@@ -1,11 +1,11 @@
 /**
  * Where an evaluation's image features live. Each distinct image is read
  * from the dataset once, extracted once on one worker, and stays there
- * (`extract_resident`); only a summary comes back. A pair is matched on a
- * worker that holds both its images (`match_resident`: cost volume and
- * localization in one call). When its images were extracted on different
- * workers, the source's grid is copied to the target's worker once and kept
- * there too, so no grid crosses a thread per pair.
+ * (`extract_resident`); only a summary comes back. The pairs of a target
+ * are matched together on a worker that holds the target (`match_resident`:
+ * cost volume and localization in one call). A source extracted on another
+ * worker is copied to the target's worker once and kept there too, so no
+ * grid crosses a thread per pair.
  *
  * Reading and extraction run ahead of the pairs, in the order images are
  * first needed: the next images' bytes are read while the workers extract,
@@ -21,8 +21,9 @@
  * @example Usage
  * ```ts ignore
  * const images = new ResidentImages(pool, openDataSource(slice.root), { pairs, model, resolution, resize: "stretch" });
- * const matches = await images.match(pairs[0], { points: pairs[0].source_kps, localizer });
- * images.release(pairs[0]);
+ * const [p] = pairs;
+ * const [matches] = await images.match(p.target, [{ image: p.source, points: p.source_kps }], localizer);
+ * images.release(p);
  * await images.close();
  * ```
  *
