@@ -126,7 +126,6 @@ async function evaluateLocally(
       registry: services.registry,
       resolveModel: services.resolveModel,
       defaultModel: services.defaultModel,
-      limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
       roots: config.datasets,
     }, progressReporter());
   } finally {

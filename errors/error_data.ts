@@ -36,7 +36,7 @@ import {
   UnsupportedMediaTypeError,
 } from "./request_errors.ts";
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "./image_errors.ts";
-import { InferenceTimeoutError } from "./pool_errors.ts";
+import { FeaturesNotResidentError, InferenceTimeoutError } from "./pool_errors.ts";
 import {
   ModelContractError,
   ModelLoadError,
@@ -66,6 +66,7 @@ const REVIVABLE: ReadonlyMap<string, Revivable> = new Map(
     UnsupportedImageError,
     ImageTooLargeError,
     InferenceTimeoutError,
+    FeaturesNotResidentError,
     ModelNotFoundError,
     ModelLoadError,
     ModelContractError,

@@ -39,3 +39,11 @@ export class WorkerCrashedError extends ServiceError {
 export class PoolClosedError extends ServiceError {
   override readonly code = "unavailable";
 }
+
+/**
+ * A job named features its worker no longer holds: the worker was replaced,
+ * or its bounded feature cache evicted them. The caller extracts them again.
+ */
+export class FeaturesNotResidentError extends ServiceError {
+  override readonly code = "features_not_resident";
+}

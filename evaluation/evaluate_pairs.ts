@@ -1,8 +1,8 @@
 /**
  * Evaluates a model on a slice of a benchmark: each distinct image's features
- * are extracted once (whatever the number of pairs it appears in), every pair
- * is matched on the worker pool, and PCK is accumulated as exact raw sums in
- * the frames asked for.
+ * are extracted once (whatever the number of pairs it appears in) and stay in
+ * the worker that made them (`./resident_images.ts`), every pair is matched
+ * there, and PCK is accumulated as exact raw sums in the frames asked for.
  *
  * @example Usage
  * ```ts ignore
@@ -14,10 +14,8 @@
  */
 
 import type { WorkerPool } from "../workers/pool.ts";
-import type { ImageFeatures } from "../workers/protocol.ts";
 import type { ModelRef } from "../models/model_ref.ts";
-import type { ImageLimits } from "../workers/decode_image.ts";
-import { PoolSaturatedError } from "../errors/mod.ts";
+import { FeaturesNotResidentError } from "../errors/mod.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { ResizeMode } from "../core/frame.ts";
 import { PckAccumulator, type PckComparison, type PckSummary } from "../core/pck.ts";
@@ -26,6 +24,7 @@ import { toOfficialFrame } from "../core/official_frame.ts";
 import type { DatasetPair, DatasetSlice } from "../datasets/types.ts";
 import type { ScoringFrame } from "./request.ts";
 import { openDataSource } from "../datasets/data_source.ts";
+import { ResidentImages } from "./resident_images.ts";
 
 /** How to evaluate. */
 export interface EvaluationOptions {
@@ -37,10 +36,9 @@ export interface EvaluationOptions {
   frames: ScoringFrame[];
   comparison: PckComparison;
   returnPredictions: boolean;
-  limits: ImageLimits;
-  /** Pairs matched at once (default 4); extraction runs ahead of matching. */
+  /** Groups of pairs (one target each) matched at once (default: 4, or 2 per worker); extraction runs ahead. */
   concurrency?: number;
-  /** Stops the evaluation: no pair or extraction starts after it aborts. */
+  /** Stops the evaluation: no pair starts after it aborts, and queued work leaves the pool. */
   signal?: AbortSignal;
 }
 
@@ -87,24 +85,40 @@ export interface EvaluationOutcome {
   counters: {
     pairs: number;
     distinct_images: number;
+    /** Feature extractions: `distinct_images`, plus any repeated after a worker was lost. */
     extractions: number;
     matches: number;
   };
+  /**
+   * `read`: reading image bytes (overlapped with extraction); `extract`:
+   * decoding, preprocessing and the model, summed over workers; `match`:
+   * cost volume and localization, summed over workers; `total`: wall time.
+   */
   timings_ms: { read: number; extract: number; match: number; total: number };
 }
 
-const MAX_SATURATED_RETRIES = 200;
+/** Pairs matched in one worker call at most. */
+const MAX_PAIRS_PER_CALL = 16;
 
-async function runWithRetry<T>(f: () => Promise<T>): Promise<T> {
-  // The evaluation shares the queue with /v1/match traffic: wait rather than fail.
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (!(e instanceof PoolSaturatedError) || attempt >= MAX_SATURATED_RETRIES) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(50 * (attempt + 1), 1000)));
+/**
+ * Indices of the pairs with keypoints, grouped by target in the order the
+ * targets first appear, in groups of at most {@linkcode MAX_PAIRS_PER_CALL}.
+ */
+function targetGroups(pairs: readonly DatasetPair[]): number[][] {
+  const byTarget = new Map<string, number[]>();
+  for (const [i, p] of pairs.entries()) {
+    if (p.source_kps.length === 0) continue;
+    let group = byTarget.get(p.target);
+    if (!group) byTarget.set(p.target, group = []);
+    group.push(i);
+  }
+  const groups: number[][] = [];
+  for (const group of byTarget.values()) {
+    for (let i = 0; i < group.length; i += MAX_PAIRS_PER_CALL) {
+      groups.push(group.slice(i, i + MAX_PAIRS_PER_CALL));
     }
   }
+  return groups;
 }
 
 /**
@@ -144,50 +158,19 @@ export async function evaluatePairs(
       );
     }
   }
-  const remaining = new Map<string, number>();
-  for (const p of pairs) {
-    remaining.set(p.source, (remaining.get(p.source) ?? 0) + 1);
-    remaining.set(p.target, (remaining.get(p.target) ?? 0) + 1);
-  }
-  const features = new Map<string, Promise<ImageFeatures>>();
-  const timings = { read: 0, extract: 0, match: 0 };
-  let extractions = 0;
-  let matches = 0;
+  // Pairs sharing a target are matched together (one cost-volume call);
+  // pairs without keypoints are scored as they are, their images not extracted.
+  const groups = targetGroups(pairs);
+  const images = new ResidentImages(pool, openDataSource(slice.root), {
+    pairs: groups.flat().map((i) => pairs[i]),
+    model: options.model,
+    resolution: options.resolution,
+    resize: options.resize,
+    signal: options.signal,
+  });
   let done = 0;
   const predictions: PairPrediction[] = [];
   const predictionByIndex: (PairPrediction | undefined)[] = new Array(pairs.length);
-
-  const featuresOf = (path: string): Promise<ImageFeatures> => {
-    let p = features.get(path);
-    if (!p) {
-      p = (async () => {
-        options.signal?.throwIfAborted();
-        const t0 = performance.now();
-        const bytes = await openDataSource(slice.root).readBytes(path, "image");
-        timings.read += performance.now() - t0;
-        const t1 = performance.now();
-        const f = await runWithRetry(() =>
-          pool.run("extract", {
-            image: bytes,
-            model: options.model,
-            resolution: options.resolution,
-            resize: options.resize,
-            limits: options.limits,
-          }, { transfer: [bytes.buffer as ArrayBuffer], signal: options.signal })
-        );
-        timings.extract += performance.now() - t1;
-        extractions++;
-        return f;
-      })();
-      features.set(path, p);
-    }
-    return p;
-  };
-  const release = (path: string) => {
-    const n = (remaining.get(path) ?? 1) - 1;
-    remaining.set(path, n);
-    if (n === 0) features.delete(path);
-  };
 
   const scorePair = (index: number, pair: DatasetPair, pred: Float32Array) => {
     const n = pair.source_kps.length / 2;
@@ -228,54 +211,66 @@ export async function evaluatePairs(
     }
   };
 
-  const matchPair = async (index: number) => {
-    const pair = pairs[index];
-    const n = pair.source_kps.length / 2;
-    let pred = new Float32Array(0);
-    if (n > 0) {
-      const [a, b] = await Promise.all([featuresOf(pair.source), featuresOf(pair.target)]);
-      const t0 = performance.now();
-      const result = await runWithRetry(() =>
-        pool.run("match_features", {
-          source: a,
-          target: b,
-          points: pair.source_kps,
-          localizer: options.localizer,
-        }, { signal: options.signal })
-      );
-      timings.match += performance.now() - t0;
-      matches++;
-      pred = new Float32Array(n * 2);
-      for (let i = 0; i < n; i++) {
-        pred[2 * i] = result.matches[3 * i];
-        pred[2 * i + 1] = result.matches[3 * i + 1];
-      }
-    }
-    release(pair.source);
-    release(pair.target);
-    scorePair(index, pair, pred);
+  const finish = (index: number, pred: Float32Array) => {
+    scorePair(index, pairs[index], pred);
     done++;
     if (onProgress) {
       const first = accumulators.get(options.frames[0])!;
       onProgress({
         done,
         total: pairs.length,
-        extractions,
+        extractions: images.stats.extractions,
         pck: first.summary().per_image.all,
       });
     }
   };
+  const matchGroup = async (group: number[]): Promise<void> => {
+    const target = pairs[group[0]].target;
+    let matches: Float32Array[];
+    try {
+      matches = await images.match(
+        target,
+        group.map((i) => ({ image: pairs[i].source, points: pairs[i].source_kps })),
+        options.localizer,
+      );
+    } catch (e) {
+      // A worker cache too small for the whole group keeps evicting part of it: halve it.
+      if (!(e instanceof FeaturesNotResidentError) || group.length === 1) throw e;
+      const half = Math.ceil(group.length / 2);
+      await matchGroup(group.slice(0, half));
+      return await matchGroup(group.slice(half));
+    }
+    for (const [k, index] of group.entries()) {
+      const pair = pairs[index];
+      const n = pair.source_kps.length / 2;
+      const pred = new Float32Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        pred[2 * i] = matches[k][3 * i];
+        pred[2 * i + 1] = matches[k][3 * i + 1];
+      }
+      images.release(pair);
+      finish(index, pred);
+    }
+  };
 
-  // Pairs are taken in order by a few runners, so the features alive at once
+  for (const [index, pair] of pairs.entries()) {
+    if (pair.source_kps.length === 0) finish(index, new Float32Array(0));
+  }
+  // A few runners take the groups in order, so the features alive at once
   // stay those of nearby pairs (readers sort pairs by category).
+  const concurrency = options.concurrency ?? Math.max(4, 2 * pool.readyWorkers().length);
   let next = 0;
-  const runners = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, async () => {
-    while (next < pairs.length) {
+  const runners = Array.from({ length: Math.max(1, concurrency) }, async () => {
+    while (next < groups.length) {
       options.signal?.throwIfAborted();
-      await matchPair(next++);
+      await matchGroup(groups[next++]);
     }
   });
-  await Promise.all(runners);
+  try {
+    await Promise.all(runners);
+  } finally {
+    await images.close();
+  }
   for (const p of predictionByIndex) if (p) predictions.push(p);
 
   const frames: EvaluationOutcome["frames"] = {};
@@ -298,10 +293,15 @@ export async function evaluatePairs(
     predictions: options.returnPredictions ? predictions : undefined,
     counters: {
       pairs: pairs.length,
-      distinct_images: remaining.size,
-      extractions,
-      matches,
+      distinct_images: new Set(pairs.flatMap((p) => [p.source, p.target])).size,
+      extractions: images.stats.extractions,
+      matches: images.stats.matches,
     },
-    timings_ms: { ...timings, total: performance.now() - started },
+    timings_ms: {
+      read: images.stats.read,
+      extract: images.stats.extract,
+      match: images.stats.match,
+      total: performance.now() - started,
+    },
   };
 }

@@ -6,7 +6,7 @@
  *
  * @example Usage
  * ```ts ignore
- * const report = await runEvaluation(request, { pool, registry, resolveModel, defaultModel, limits, roots: config.datasets });
+ * const report = await runEvaluation(request, { pool, registry, resolveModel, defaultModel, roots: config.datasets });
  * ```
  *
  * @module
@@ -14,7 +14,6 @@
 
 import type { WorkerPool } from "../workers/pool.ts";
 import type { ModelRef } from "../models/model_ref.ts";
-import type { ImageLimits } from "../workers/decode_image.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { localizerOf } from "../workers/match_options.ts";
 import { readDataset } from "../datasets/read_dataset.ts";
@@ -32,7 +31,6 @@ export interface EvaluationDeps {
   resolveModel(id: string): Promise<ModelRef>;
   /** The model of a request that names none. */
   defaultModel: string;
-  limits: ImageLimits;
   /** Where each dataset is read from (`DATA_ROOT`, `DATA_PFWILLOW`... as configured). */
   roots: DatasetRoots;
 }
@@ -60,7 +58,7 @@ export interface PreparedEvaluation {
  * Checks an evaluate request against the service and reads its slice.
  *
  * @param req The request.
- * @param deps Pool, models, limits and dataset roots.
+ * @param deps Pool, models and dataset roots.
  * @param options `slice`: the split already read for an identical request (skips the read).
  * @returns The prepared evaluation.
  * @throws {DatasetError} When the dataset cannot be read.
@@ -95,7 +93,7 @@ export async function prepareEvaluation(
  * Runs a prepared evaluation.
  *
  * @param prepared What {@linkcode prepareEvaluation} returned.
- * @param deps Pool, models, limits and dataset roots.
+ * @param deps Pool, models and dataset roots.
  * @param options `onProgress` after each pair; `signal` stops the evaluation (no pair is
  *   started after it aborts).
  * @returns The report.
@@ -117,7 +115,6 @@ export async function evaluatePrepared(
     frames,
     comparison: req.comparison,
     returnPredictions: req.return_predictions,
-    limits: deps.limits,
     signal: options.signal,
   }, options.onProgress);
   return evaluationReport(outcome, {
@@ -135,7 +132,7 @@ export async function evaluatePrepared(
  * {@linkcode evaluatePrepared}.
  *
  * @param req The request.
- * @param deps Pool, models, limits and dataset roots.
+ * @param deps Pool, models and dataset roots.
  * @param onProgress Called after each pair.
  * @returns The report.
  * @throws {DatasetError} When the dataset cannot be read.

@@ -34,6 +34,7 @@ import {
   DatasetNotFoundError,
   DatasetUnavailableError,
   DatasetUnsafePathError,
+  FeaturesNotResidentError,
   ImageDecodeError,
   ImageTooLargeError,
   InferenceTimeoutError,
@@ -96,6 +97,7 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [PoolSaturatedError, 503],
   [PoolClosedError, 503],
   [WorkerCrashedError, 503],
+  [FeaturesNotResidentError, 503],
   [DatasetMalformedError, 503],
   [DatasetUnsafePathError, 503],
   [DatasetUnavailableError, 503],
@@ -104,7 +106,11 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
 ];
 
 /** Classes whose 503 a client should retry after a second. */
-const RETRY_AFTER_ONE: readonly ErrorClass[] = [WorkerCrashedError, ModelLoadError];
+const RETRY_AFTER_ONE: readonly ErrorClass[] = [
+  WorkerCrashedError,
+  FeaturesNotResidentError,
+  ModelLoadError,
+];
 
 /** The JSON body of an error, as every route and every stream sends it. */
 export type ErrorBody = PublicError;

@@ -14,7 +14,7 @@ import { limitBody } from "./middleware/body_limit.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
 import { parseInput } from "./_validate.ts";
 import { readMatchRequest } from "./_match_body.ts";
-import { checkImage } from "../workers/decode_image.ts";
+import { checkImage } from "../workers/image_limits.ts";
 import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
 
 /**
@@ -66,7 +66,6 @@ app.post(
       resolution,
       resize: options.resize,
       localizer,
-      limits,
     }, { transfer: [body.source.buffer as ArrayBuffer, body.target.buffer as ArrayBuffer] });
     const total = performance.now() - started;
     const matches = [];

@@ -17,6 +17,7 @@
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
  * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
  * | `MAX_POINTS` | `1000` | query points per request |
+ * | `FEATURE_CACHE_MB` | `1024` | per worker: features an evaluation keeps where they were extracted |
  * | `DEFAULT_MODEL` | `mnv3-nanodet-coco` | model of requests that name none (and the one `/readyz` waits for) |
  * | `MODEL_CACHE` | `.cache/models` | where downloaded models (and converted TF.js graphs) are kept |
  * | `MODEL_OFFLINE` | `0` | `1`: never touch the network, use the cache or local files |
@@ -92,6 +93,7 @@ const ConfigSchema = z.object({
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   MAX_POINTS: int(1).default(1000),
+  FEATURE_CACHE_MB: int(16).default(1024),
   ORT_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
   DEFAULT_MODEL: z.string().min(1).default(DEFAULT_MODEL_ID),
   MODEL_CACHE: z.string().min(1).default(".cache/models"),
@@ -155,6 +157,9 @@ const ConfigSchema = z.object({
     maxQueue: e.QUEUE_MAX,
     deadlineMs: e.DEADLINE_MS,
     backend: e.ORT_BACKEND,
+    // Sent to each worker once, when it loads.
+    limits: { maxBytes: e.MAX_IMAGE_BYTES, maxPixels: e.MAX_IMAGE_PIXELS },
+    featureCacheBytes: e.FEATURE_CACHE_MB * 2 ** 20,
   },
   limits: {
     maxBytes: e.MAX_IMAGE_BYTES,

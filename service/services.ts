@@ -60,7 +60,7 @@ export interface Services {
   apiKeys: readonly string[];
   /** Saved evaluation runs (`RUNS_DIR`, capped by `RUNS_MAX` and `RUNS_MAX_BYTES`). */
   runs: RunsStore;
-  /** What an evaluation needs (pool, models, limits, dataset roots). */
+  /** What an evaluation needs (pool, models, dataset roots). */
   evaluation: EvaluationDeps;
   /** Jobs in the shared KV, and their views; absent where jobs are off (the eval command). */
   jobs?: { store: JobStore; views: JobViews };
@@ -134,7 +134,6 @@ export async function createServices(
     registry,
     resolveModel: (id) => store.resolve(id),
     defaultModel,
-    limits: { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels },
     roots: config.datasets,
   };
   const jobs = options.jobs === false ? undefined : await startJobs(config, evaluation, runs);

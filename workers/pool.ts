@@ -8,6 +8,12 @@
  * A worker that dies fails only its own task with
  * {@linkcode WorkerCrashedError} and is replaced.
  *
+ * Each worker has an id, new for every worker started. A task may be
+ * pinned to one (`worker` in {@linkcode WorkerPool.run}): an evaluation
+ * keeps features in the worker that made them and sends the jobs that need
+ * them there. Pinned tasks wait for their worker; when it dies they fail
+ * with {@linkcode WorkerCrashedError}, since its replacement holds nothing.
+ *
  * @example Usage
  * ```ts
  * import { WorkerPool } from "./pool.ts";
@@ -39,6 +45,8 @@ import {
   WorkerCrashedError,
 } from "../errors/mod.ts";
 import type { BackendPreference } from "./backend.ts";
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./image_limits.ts";
+import { DEFAULT_FEATURE_CACHE_BYTES } from "./feature_cache.ts";
 
 /** Pool settings. */
 export interface PoolOptions {
@@ -54,6 +62,10 @@ export interface PoolOptions {
   killAfterMs?: number;
   /** `ORT_BACKEND` preference, resolved in each worker (default `auto`). */
   backend?: BackendPreference;
+  /** Byte and pixel limits of every image, sent to each worker once (default `DEFAULT_IMAGE_LIMITS`). */
+  limits?: ImageLimits;
+  /** Bytes of resident features each worker keeps (default 1 GiB). */
+  featureCacheBytes?: number;
   /** Worker module (tests pass fixture workers). */
   workerUrl?: URL;
 }
@@ -77,9 +89,13 @@ interface Task {
   reject: (error: Error) => void;
   timer?: ReturnType<typeof setTimeout>;
   settled: boolean;
+  /** The id of the worker it must run on, if pinned. */
+  worker?: number;
 }
 
 interface Slot {
+  /** Unique per started worker: a replacement gets a new one. */
+  id: number;
   worker: Worker;
   ready: boolean;
   task?: Task;
@@ -110,6 +126,7 @@ export class WorkerPool {
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #loadError?: Error;
   #loadCrashes = 0;
+  #nextWorkerId = 1;
 
   /** @param options Pool settings. */
   constructor(options: PoolOptions = {}) {
@@ -122,9 +139,16 @@ export class WorkerPool {
       numThreads: options.numThreads ?? 1,
       killAfterMs: options.killAfterMs ?? 30_000,
       backend: options.backend ?? "auto",
+      limits: options.limits ?? DEFAULT_IMAGE_LIMITS,
+      featureCacheBytes: options.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_BYTES,
       workerUrl: options.workerUrl ?? new URL("./inference_worker.ts", import.meta.url),
     };
-    this.#settings = { numThreads: this.#options.numThreads, backend: this.#options.backend };
+    this.#settings = {
+      numThreads: this.#options.numThreads,
+      backend: this.#options.backend,
+      limits: this.#options.limits,
+      featureCacheBytes: this.#options.featureCacheBytes,
+    };
   }
 
   /**
@@ -157,25 +181,40 @@ export class WorkerPool {
     };
   }
 
+  /** Ids of the workers that can take a task, in slot order. */
+  readyWorkers(): number[] {
+    return this.#slots.filter((s) => s.ready).map((s) => s.id);
+  }
+
   /**
-   * Runs an operation on the next free worker.
+   * Runs an operation on the next free worker, or on the worker it is pinned to.
    *
-   * @param op `match`, `extract` or `match_features`.
+   * @param op An operation of `Operations` (`match`, `extract_resident`...).
    * @param job The job; buffers named in `options.transfer` move to the worker.
-   * @param options `deadlineMs` overrides the pool's default; `transfer` lists buffers to move;
-   *   `signal` withdraws the task (from the queue at once; a running one's result is dropped).
+   * @param options `deadlineMs` overrides the pool's default; `transfer` lists
+   *   buffers to move; `worker` pins the task to the worker of that id; `signal`
+   *   withdraws the task (from the queue at once; a running one's result is dropped).
    * @returns The job's result.
    * @throws {PoolSaturatedError} When the queue is full.
    * @throws {InferenceTimeoutError} When the deadline passes first.
-   * @throws {WorkerCrashedError} When the worker running it dies.
+   * @throws {WorkerCrashedError} When the worker running it dies, or the
+   *   worker it is pinned to is gone.
    */
   run<K extends Operation>(
     op: K,
     job: Operations[K]["job"],
-    options: { deadlineMs?: number; transfer?: Transferable[]; signal?: AbortSignal } = {},
+    options: {
+      deadlineMs?: number;
+      transfer?: Transferable[];
+      worker?: number;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<Operations[K]["result"]> {
     if (this.#closed) return Promise.reject(new PoolClosedError("The worker pool is shut down"));
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (options.worker !== undefined && !this.#slots.some((s) => s.id === options.worker)) {
+      return Promise.reject(this.#goneError(options.worker));
+    }
     const free = this.#slots.some((s) => s.ready && !s.task);
     if (!free && this.#queue.length >= this.#options.maxQueue) {
       const e = new PoolSaturatedError(
@@ -193,6 +232,7 @@ export class WorkerPool {
         resolve: resolve as Task["resolve"],
         reject,
         settled: false,
+        worker: options.worker,
       };
       const deadline = options.deadlineMs ?? this.#options.deadlineMs;
       task.timer = setTimeout(() => this.#expire(task, deadline), deadline);
@@ -243,7 +283,7 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const worker = new DenoWorker(this.#options.workerUrl, { type: "module" });
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { id: this.#nextWorkerId++, worker, ready: false };
     worker.onmessage = (e: MessageEvent<WorkerReply>) => this.#onReply(slot, e.data);
     worker.onerror = (e: ErrorEvent) => {
       // Keep the error from taking the whole server down; the slot is replaced.
@@ -310,9 +350,20 @@ export class WorkerPool {
       );
       slot.task = undefined;
     }
+    for (const task of this.#queue.filter((t) => t.worker === slot.id)) {
+      this.#queue.splice(this.#queue.indexOf(task), 1);
+      this.#settle(task, this.#goneError(slot.id));
+    }
     if (index < 0 || this.#closed) return;
     this.#restarts++;
     this.#slots[index] = this.#spawn();
+  }
+
+  #goneError(id: number): WorkerCrashedError {
+    return new WorkerCrashedError(
+      `Cannot run on worker ${id}: it stopped and was replaced; what it held is lost`,
+      { details: { worker: id } },
+    );
   }
 
   #expire(task: Task, deadline: number): void {
@@ -345,8 +396,9 @@ export class WorkerPool {
   #pump(): void {
     for (const slot of this.#slots) {
       if (!slot.ready || slot.task) continue;
-      const task = this.#queue.shift();
-      if (!task) return;
+      const next = this.#queue.findIndex((t) => t.worker === undefined || t.worker === slot.id);
+      if (next < 0) continue;
+      const [task] = this.#queue.splice(next, 1);
       slot.task = task;
       slot.worker.postMessage(task.request, task.transfer);
     }

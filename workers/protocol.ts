@@ -1,7 +1,9 @@
 /**
  * Messages between the pool and its inference workers: two discriminated
  * unions on `type`. Every request carries an `id` that its reply repeats;
- * image bytes travel in the transfer list.
+ * image bytes and feature grids travel in the transfer list. An evaluation's
+ * features stay in the worker that extracted them (the `*_resident`
+ * operations): jobs name them by key instead of carrying them.
  *
  * @example Usage
  * ```ts
@@ -19,7 +21,7 @@ import type { ModelRef } from "../models/model_ref.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { Frame, ResizeMode } from "../core/frame.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
-import type { ImageLimits } from "./decode_image.ts";
+import type { ImageLimits } from "./image_limits.ts";
 import type { SerializedError } from "../errors/mod.ts";
 import type { BackendPreference } from "./backend.ts";
 
@@ -46,14 +48,13 @@ export interface ExtractOptions {
   resize: ResizeMode;
 }
 
-/** One `/v1/match` request, as the worker runs it. */
+/** One `/v1/match` request, as the worker runs it (within the limits it was loaded with). */
 export interface MatchJob extends ExtractOptions {
   source: Uint8Array;
   target: Uint8Array;
   /** Query points in source-image pixels, x,y pairs. */
   points: Float32Array;
   localizer: LocalizerOptions;
-  limits: ImageLimits;
 }
 
 /** Milliseconds spent in each stage. */
@@ -75,10 +76,9 @@ export interface MatchResult {
   timings: StageTimings;
 }
 
-/** Features of one encoded image, kept by the caller to match many pairs. */
+/** One encoded image to extract features from. */
 export interface ExtractJob extends ExtractOptions {
   image: Uint8Array;
-  limits: ImageLimits;
 }
 
 /** One image's features, with the frame that maps its pixels to the grid. */
@@ -105,21 +105,80 @@ export interface MatchFeaturesResult {
   timings: { match: number };
 }
 
+/**
+ * Extracts an image's features and keeps them in the worker under `key`
+ * (see `featureKey` in `./feature_cache.ts`): only a summary comes back.
+ */
+export interface ExtractResidentJob extends ExtractJob {
+  key: string;
+}
+
+/** What stays behind in the worker, described: the grid's shape, not its data. */
+export interface ResidentSummary {
+  key: string;
+  grid: { channels: number; height: number; width: number };
+  frame: Frame;
+  timings: { decode: number; preprocess: number; extract: number };
+}
+
+/**
+ * Matches pairs of one target whose features all rest in the worker that
+ * runs the job: their queries meet the target's cells in one cost-volume
+ * session call.
+ */
+export interface MatchResidentJob {
+  /** Key of the target image's features. */
+  target: string;
+  /** Each pair's source: the key of its features and its query points (source pixels, x,y pairs). */
+  sources: { key: string; points: Float32Array }[];
+  localizer: LocalizerOptions;
+}
+
+/** Per source of a {@linkcode MatchResidentJob}, in its order: x, y (target pixels) and score per point. */
+export interface MatchResidentResult {
+  matches: Float32Array[];
+  timings: { match: number };
+}
+
+/** Names resident features. */
+export interface ResidentKeyJob {
+  key: string;
+}
+
+/** Features to keep under `key`, moved from another worker (the grid's buffer is transferred). */
+export interface AdoptResidentJob {
+  key: string;
+  features: ImageFeatures;
+}
+
+/** Resident features to drop. */
+export interface ForgetResidentJob {
+  keys: string[];
+}
+
 /** Jobs and results of each operation a worker runs. */
 export interface Operations {
   match: { job: MatchJob; result: MatchResult };
-  extract: { job: ExtractJob; result: ImageFeatures };
-  match_features: { job: MatchFeaturesJob; result: MatchFeaturesResult };
+  extract_resident: { job: ExtractResidentJob; result: ResidentSummary };
+  match_resident: { job: MatchResidentJob; result: MatchResidentResult };
+  /** A copy of resident features, to adopt in another worker. */
+  copy_resident: { job: ResidentKeyJob; result: ImageFeatures };
+  adopt_resident: { job: AdoptResidentJob; result: ResidentKeyJob };
+  forget_resident: { job: ForgetResidentJob; result: { forgotten: number } };
 }
 
 /** Name of an operation. */
 export type Operation = keyof Operations;
 
-/** Settings a worker applies before loading anything. */
+/** Settings a worker applies before loading anything: sent once, with its first load. */
 export interface WorkerSettings {
   numThreads: number;
   /** `ORT_BACKEND`: resolved by each worker on its machine. */
   backend: BackendPreference;
+  /** Byte and pixel limits of every image the worker decodes. */
+  limits: ImageLimits;
+  /** Bytes of resident features the worker keeps before evicting the least recently used. */
+  featureCacheBytes: number;
 }
 
 /** Pool -> worker. */

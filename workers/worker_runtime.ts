@@ -60,6 +60,8 @@ async function handle(
         configureOrt(req.settings);
         state.pipeline ??= new MatchPipeline({
           backend: await resolveBackend(req.settings.backend),
+          limits: req.settings.limits,
+          featureCacheBytes: req.settings.featureCacheBytes,
         });
         const backend = await state.pipeline.warm(req.model);
         reply = { type: "ready", id: req.id, backend };
@@ -68,8 +70,13 @@ async function handle(
       case "run": {
         if (!state.pipeline) throw new Error("The worker ran a job before loading a model");
         const result = await runOperation(state.pipeline, req);
-        if ("matches" in result) transfer.push(result.matches.buffer as ArrayBuffer);
-        if ("grid" in result && "frame" in result) {
+        if ("matches" in result) {
+          for (const m of Array.isArray(result.matches) ? result.matches : [result.matches]) {
+            transfer.push(m.buffer as ArrayBuffer);
+          }
+        }
+        // Only a copy_resident result carries grid data (a copy made for the move).
+        if ("grid" in result && "data" in result.grid) {
           transfer.push(result.grid.data.buffer as ArrayBuffer);
         }
         reply = { type: "result", id: req.id, result };
@@ -92,13 +99,19 @@ async function handle(
 function runOperation(
   pipeline: MatchPipeline,
   req: Extract<WorkerRequest, { type: "run" }>,
-): Promise<Operations[Operation]["result"]> {
+): Promise<Operations[Operation]["result"]> | Operations[Operation]["result"] {
   switch (req.op) {
     case "match":
       return pipeline.run(req.job);
-    case "extract":
-      return pipeline.extract(req.job);
-    case "match_features":
-      return pipeline.matchFeatures(req.job);
+    case "extract_resident":
+      return pipeline.extractResident(req.job);
+    case "match_resident":
+      return pipeline.matchResident(req.job);
+    case "copy_resident":
+      return pipeline.copyResident(req.job);
+    case "adopt_resident":
+      return pipeline.adoptResident(req.job);
+    case "forget_resident":
+      return pipeline.forgetResident(req.job);
   }
 }

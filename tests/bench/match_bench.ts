@@ -4,8 +4,10 @@
  * same cache); per-stage times of `/v1/match` on a real PF-WILLOW pair
  * with the default model, through the real server and worker pool; feature
  * extraction time of the same model at the same resolution on every backend
- * this machine has, side by side; and the cost volume as an ONNX graph against
- * the TypeScript reference loop.
+ * this machine has, side by side; the cost volume as an ONNX graph against
+ * the TypeScript reference loop; then the evaluate path (`./evaluate_bench.ts`):
+ * PNG decoding, matching at 60x60x768, and the 90-pair PF-WILLOW evaluation
+ * for several `WORKERS` x `ORT_THREADS` layouts.
  *
  * Prints figures and ratios; asserts nothing about speed.
  *
@@ -18,6 +20,7 @@ import { configureOrt, createWebSession as createSession } from "../../workers/o
 import { benchBackends } from "./backend_bench.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
+import { benchEvaluatePath } from "./evaluate_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -121,3 +124,4 @@ configureOrt({ numThreads: CORES });
 await benchMatch();
 await benchBackends();
 await benchCostVolume();
+await benchEvaluatePath();

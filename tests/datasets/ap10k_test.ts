@@ -8,7 +8,8 @@ import {
   DatasetUnsafePathError,
 } from "../../errors/mod.ts";
 import { readDataset } from "../../datasets/read_dataset.ts";
-import { AP10K_ROOT, writeStep } from "./_data.ts";
+import { AP10K_ROOT, CAN_WRITE, writeStep } from "./_data.ts";
+import { runReaderContract } from "./reader_contract.ts";
 import { imageJson, TREE_PAIRS, writeAp10kTree } from "./_ap10k_tree.ts";
 
 const SAMPLE = "annotations/test_ap10k.json";
@@ -407,5 +408,25 @@ Deno.test("readAp10k() reports malformed GeoAware-SC trees by file", async (t) =
         return true;
       });
     });
+  });
+});
+
+Deno.test("readAp10k() keeps the reader contract", async (t) => {
+  // The shared sample has one animal per species: no pair to hold to anything.
+  assert.equal((await readAp10k(AP10K_ROOT)).pairs.length, 0);
+  await t.step({
+    name: "COCO annotations, and GeoAware-SC's tree with its three test sets",
+    ignore: !CAN_WRITE,
+    fn: async (st) => {
+      await withAnnotations(await twoAntelopes(), async (root) => {
+        const read = () => readAp10k(root, { annotationFile: "annotations/a.json" });
+        await runReaderContract(st, "COCO", read, { minPairs: 2 });
+      });
+      await withTree(async (root) => {
+        for (const split of ["test", "test_cross_species", "test_cross_family"]) {
+          await runReaderContract(st, `tree ${split}`, () => readAp10k(root, { split }));
+        }
+      });
+    },
   });
 });

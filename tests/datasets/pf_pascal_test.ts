@@ -7,7 +7,8 @@ import {
   DatasetNotFoundError,
   DatasetUnsafePathError,
 } from "../../errors/mod.ts";
-import { AP10K_ROOT, fromBase64, PF_PASCAL_ROOT, writeStep } from "./_data.ts";
+import { AP10K_ROOT, CAN_WRITE, fromBase64, PF_PASCAL_ROOT, writeStep } from "./_data.ts";
+import { runReaderContract } from "./reader_contract.ts";
 import { PF_PASCAL_MAT_FILES } from "./_pf_pascal_mat_fixtures.ts";
 
 const HEADER = "source_image,target_image,class,XA,YA,XB,YB";
@@ -314,5 +315,48 @@ Deno.test("readPfPascal() takes keypoints from Annotations/<class>/<name>.mat fo
   await t.step("pfPascalAnnotationFile()", () => {
     assert.equal(pfPascalAnnotationFile("JPEGImages/x.jpg", "cow"), "Annotations/cow/x.mat");
     assert.equal(pfPascalAnnotationFile("x.jpg", "cow"), "Annotations/cow/x.mat");
+  });
+});
+
+Deno.test("readPfPascal() keeps the reader contract", async (t) => {
+  await runReaderContract(t, "shared test rows", () => readPfPascal(PF_PASCAL_ROOT), {
+    minPairs: 163,
+  });
+  for (const split of ["train", "val"] as const) {
+    await runReaderContract(
+      t,
+      `shared ${split} list`,
+      () => readPfPascal(PF_PASCAL_ROOT, { split }),
+      {
+        minPairs: 300,
+        skip: {
+          "each category's pairs are contiguous":
+            "NC-Net lists rows in file order, which interleaves classes (bus resumes at bus/2009_000089-2009_003916)",
+        },
+      },
+    );
+  }
+  await t.step({
+    name: "a target image on disk (img threshold) and .mat keypoints",
+    ignore: !CAN_WRITE,
+    fn: async (st) => {
+      await withPairList(`${HEADER}\n${ROW}\n`, async (root) => {
+        const dir = join(root, "PF-dataset-PASCAL", "JPEGImages");
+        await Deno.mkdir(dir, { recursive: true });
+        await Deno.copyFile(join(AP10K_ROOT, "data", "000000000004.jpg"), join(dir, "b.jpg"));
+        await runReaderContract(st, "target on disk", () => readPfPascal(root));
+      });
+      const rows = [`${IMG}/a.jpg,${IMG}/b.jpg,8,0`, `${IMG}/b.jpg,${IMG}/a.jpg,8,1`];
+      await withAnnotations(rows, { a: "cat_a", b: "cat_b" }, async (root) => {
+        await runReaderContract(
+          st,
+          ".mat keypoints",
+          () => readPfPascal(root, { split: "train" }),
+          {
+            minPairs: 2,
+          },
+        );
+      });
+    },
   });
 });

@@ -7,7 +7,8 @@ import {
   DatasetNotFoundError,
   DatasetUnsafePathError,
 } from "../../errors/mod.ts";
-import { PF_WILLOW_ROOT, writeStep } from "./_data.ts";
+import { CAN_WRITE, PF_WILLOW_ROOT, writeStep } from "./_data.ts";
+import { runReaderContract } from "./reader_contract.ts";
 
 const CLASSES = [
   "car(G)",
@@ -308,5 +309,31 @@ Deno.test("readPfWillow() reports missing and malformed files by name", async (t
         return true;
       });
     });
+  });
+});
+
+Deno.test("readPfWillow() keeps the reader contract", async (t) => {
+  for (const keypoints of ["raw", "zero-based", "floor"] as const) {
+    await runReaderContract(
+      t,
+      `shared data, ${keypoints} keypoints`,
+      () => readPfWillow(PF_WILLOW_ROOT, { keypoints }),
+      { minPairs: 540 },
+    );
+  }
+  await t.step({
+    name: "a 42-column pair list",
+    ignore: !CAN_WRITE,
+    fn: (st) =>
+      withTempRoot(async (root) => {
+        const a = await points("car(G)", "Cars_006a");
+        const b = await points("car(G)", "Cars_007a");
+        const rows = [
+          csvRow("PF-dataset/car(G)/Cars_006a.png", "PF-dataset/car(G)/Cars_007a.png", a, b),
+          csvRow("PF-dataset/car(G)/Cars_007a.png", "PF-dataset/car(G)/Cars_006a.png", b, a),
+        ];
+        await Deno.writeTextFile(join(root, "test_pairs.csv"), `${rows.join("\n")}\n`);
+        await runReaderContract(st, "pair list", () => readPfWillow(root), { minPairs: 2 });
+      }),
   });
 });

@@ -249,7 +249,6 @@ Deno.test("evaluatePairs() reads images from a URL root as from a folder", async
       frames: ["original"],
       comparison: "<=",
       returnPredictions: true,
-      limits: { maxBytes: 2e7, maxPixels: 4e7 },
     };
     try {
       const before = server.requests.length;

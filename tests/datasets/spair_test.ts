@@ -8,6 +8,7 @@ import {
   DatasetUnsafePathError,
 } from "../../errors/mod.ts";
 import { SPAIR_ROOT, writeStep } from "./_data.ts";
+import { runReaderContract } from "./reader_contract.ts";
 
 const FIRST = "000006-2008_002719-2008_007604:aeroplane";
 
@@ -199,4 +200,8 @@ Deno.test("readSpair() reports malformed copies by file", async (t) => {
   await writeStep(t, "a pair id that leaves the root", async () => {
     await check("../../../../etc/passwd\n", null, DatasetUnsafePathError, /`\.\.` segment/);
   });
+});
+
+Deno.test("readSpair() keeps the reader contract", async (t) => {
+  await runReaderContract(t, "shared test pairs", () => readSpair(SPAIR_ROOT), { minPairs: 33 });
 });

@@ -234,7 +234,7 @@ Deno.test("composite models, feature heads and cost-volume refiners declared in 
       });
 
       await t.step(
-        "/v1/evaluate applies the refiner through extract and match_features",
+        "/v1/evaluate applies the refiner to features resident in the workers",
         async () => {
           const evaluate = async (model: string) => {
             const res = await fetch(`${url}/v1/evaluate`, {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
+import {
+  CRASH_POINTS,
+  MALFORMED_REPLY_POINTS,
+  SLOW_JOB_MS,
+  SLOW_POINTS,
+  WORKER_BUG_POINTS,
+} from "../workers/fixtures/fault_triggers.ts";
 
 const FAULTY = new URL("../workers/fixtures/faulty_worker.ts", import.meta.url);
 
@@ -114,7 +121,7 @@ Deno.test("POST /v1/match answers 413 payload_too_large for a body past the limi
 Deno.test("a worker crash fails only its request, and the pool replaces the worker", async () => {
   const png = await willowImage("car(G)/Cars_006a.png");
   await withService({}, async (url) => {
-    const crashed = await postMatch(url, matchForm(png, png, points(13)));
+    const crashed = await postMatch(url, matchForm(png, png, points(CRASH_POINTS)));
     assertError(crashed, 503, "worker_crashed");
     assert.equal(crashed.headers.get("retry-after"), "1");
     const ok = await postMatch(url, matchForm(png, png, points(3)));
@@ -127,13 +134,13 @@ Deno.test("a worker crash fails only its request, and the pool replaces the work
 Deno.test("a full queue answers 503 overloaded with Retry-After at once", async () => {
   const png = await willowImage("car(G)/Cars_006a.png");
   await withService({ QUEUE_MAX: "1" }, async (url) => {
-    // 7 points make the fixture worker hold each job for 1.5 s.
-    const running = postMatch(url, matchForm(png, png, points(7)));
+    // SLOW_POINTS make the fixture worker hold each job for SLOW_JOB_MS.
+    const running = postMatch(url, matchForm(png, png, points(SLOW_POINTS)));
     await new Promise((r) => setTimeout(r, 200));
-    const queued = postMatch(url, matchForm(png, png, points(7)));
+    const queued = postMatch(url, matchForm(png, png, points(SLOW_POINTS)));
     await new Promise((r) => setTimeout(r, 200));
     const started = performance.now();
-    const rejected = await postMatch(url, matchForm(png, png, points(7)));
+    const rejected = await postMatch(url, matchForm(png, png, points(SLOW_POINTS)));
     const waited = performance.now() - started;
     assertError(rejected, 503, "overloaded");
     assert.equal(rejected.headers.get("retry-after"), "1");
@@ -147,10 +154,63 @@ Deno.test("a request past its deadline answers 504 deadline_exceeded", async () 
   const png = await willowImage("car(G)/Cars_006a.png");
   // The 500 ms deadline is sized for dsift's speed, so this test serves dsift.
   await withService({ DEADLINE_MS: "500", DEFAULT_MODEL: "dsift" }, async (url) => {
-    const r = await postMatch(url, matchForm(png, png, points(7)));
+    const r = await postMatch(url, matchForm(png, png, points(SLOW_POINTS)));
     assertError(r, 504, "deadline_exceeded");
-    // The worker finishes the abandoned job and serves the next one.
-    await new Promise((r) => setTimeout(r, 1200));
+    // The worker finishes the abandoned job (after SLOW_JOB_MS, then the work,
+    // slower on a loaded machine) and serves the next one.
+    await new Promise((r) => setTimeout(r, SLOW_JOB_MS));
+    for (let i = 0; i < 100; i++) {
+      const ready = await (await fetch(`${url}/readyz`)).json();
+      if (ready.pool.busy === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ok = await postMatch(url, matchForm(png, png, points(3)));
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  }, { workerUrl: FAULTY });
+});
+
+/** Runs `fn` with console.error captured; returns what was logged. */
+async function capturingErrors(fn: () => Promise<void>): Promise<unknown[][]> {
+  const logged: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    await fn();
+  } finally {
+    console.error = original;
+  }
+  return logged;
+}
+
+Deno.test("a TypeError bug, in a worker or in the main thread, is a logged 500 that leaks nothing", async (t) => {
+  const png = await willowImage("car(G)/Cars_006a.png");
+  await withService({}, async (url) => {
+    const cases: [string, number, RegExp][] = [
+      // The pipeline reads a property of an undefined model inside the worker.
+      ["thrown inside a worker", WORKER_BUG_POINTS, /descriptor/],
+      // The route reads `matches` of a reply that has none, in the main thread.
+      ["thrown in the main thread", MALFORMED_REPLY_POINTS, /Cannot read properties of undefined/],
+    ];
+    for (const [name, n, cause] of cases) {
+      await t.step(name, async () => {
+        let r!: Awaited<ReturnType<typeof postMatch>>;
+        const logged = await capturingErrors(async () => {
+          r = await postMatch(url, matchForm(png, png, points(n)));
+        });
+        assert.equal(r.status, 500, JSON.stringify(r.json));
+        assert.deepEqual(r.json.error, {
+          code: "internal_error",
+          message: "Internal error; it has been logged",
+        });
+        const entry = logged.find((args) => String(args[0]).includes(r.json.request_id));
+        assert.ok(entry, `no log line names request ${r.json.request_id}`);
+        const error = entry[1] as Error;
+        assert.equal(error.name, "TypeError");
+        assert.match(error.message, cause);
+        assert.ok(!JSON.stringify(r.json).includes(error.message));
+      });
+    }
+    // Neither bug cost the worker: the next request is served.
     const ok = await postMatch(url, matchForm(png, png, points(3)));
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
   }, { workerUrl: FAULTY });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { encode as encodePng } from "fast-png";
-import { checkImage, decodeImage, DEFAULT_IMAGE_LIMITS } from "../../workers/decode_image.ts";
+import { decode as decodeWithFastPng, encode as encodePng } from "fast-png";
+import { decodeImage } from "../../workers/decode_image.ts";
+import { checkImage, DEFAULT_IMAGE_LIMITS } from "../../workers/image_limits.ts";
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "../../errors/mod.ts";
 import {
   blockImage,
@@ -244,6 +245,27 @@ Deno.test("decodeImage() decodes the real PNG as PIL does", async () => {
     await sha256(image.data),
     "3aa561b96c5059178deb14d9ca77d15fd66c32ec5e0d32cd6d6acf33163aec62",
   );
+});
+
+Deno.test("decodeImage() decodes every PF-WILLOW PNG as fast-png does", async () => {
+  // The data set's own files (8-bit RGB, all five filter types): the pixels
+  // the service computed features from before it inflated with node:zlib.
+  const root = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
+  let count = 0;
+  for await (const dir of Deno.readDir(root)) {
+    if (!dir.isDirectory) continue;
+    for await (const file of Deno.readDir(new URL(`${dir.name}/`, root))) {
+      if (!file.name.endsWith(".png")) continue;
+      const bytes = await Deno.readFile(new URL(`${dir.name}/${file.name}`, root));
+      const reference = decodeWithFastPng(bytes);
+      assert.equal(reference.channels, 3, file.name);
+      const image = await decodeImage(bytes);
+      assert.deepEqual([image.width, image.height], [reference.width, reference.height]);
+      assert.ok(image.data.every((v, i) => v === reference.data[i]), file.name);
+      count++;
+    }
+  }
+  assert.equal(count, 60);
 });
 
 Deno.test("decodeImage() decodes the real JPEG as PIL does", async () => {
@@ -519,6 +541,19 @@ Deno.test("decodeImage() refuses PNG data that inflates far past its header size
     pngChunk("IEND", new Uint8Array(0)),
   );
   await rejectsWith(decodeImage(png), ImageDecodeError, /inflates past the 52 bytes/);
+});
+
+Deno.test("decodeImage() refuses a 50 MB decompression bomb in a 48 KB PNG", async () => {
+  // A 2000x2000 gray image needs 4,002,000 inflated bytes; zlib stops at that plus 1 MiB.
+  const bomb = await zlib(new Uint8Array(50_000_000));
+  assert.ok(bomb.length < 60_000, `${bomb.length} bytes`);
+  const png = concat(
+    PNG_SIGNATURE,
+    pngChunk("IHDR", ihdr(2000, 2000, 8, 0)),
+    pngChunk("IDAT", bomb),
+    pngChunk("IEND", new Uint8Array(0)),
+  );
+  await rejectsWith(decodeImage(png), ImageDecodeError, /inflates past the 4002000 bytes/);
 });
 
 Deno.test("decodeImage() refuses data after the end of the zlib stream", async () => {

@@ -9,7 +9,7 @@ import { buildMutualMatchingGraph, MUTUAL_MATCHING_IO } from "../fixtures/mutual
 import { buildIdentityRefinerGraph } from "../fixtures/identity_refiner_graph.ts";
 import { ModelContractError, ResolutionError } from "../../errors/mod.ts";
 import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
-import { DEFAULT_IMAGE_LIMITS } from "../../workers/decode_image.ts";
+import { DEFAULT_IMAGE_LIMITS } from "../../workers/image_limits.ts";
 
 const DSIFT = BUILTIN_MODELS.dsift;
 

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { WorkerPool } from "../../workers/pool.ts";
-import { WorkerCrashedError } from "../../errors/mod.ts";
+import { FeaturesNotResidentError, WorkerCrashedError } from "../../errors/mod.ts";
+import { makeFrame } from "../../core/frame.ts";
+import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
+import { encode } from "fast-png";
+import { CRASH_POINTS } from "./fixtures/fault_triggers.ts";
 import { BUILTIN_MODELS } from "../../models/registry.ts";
 import { createWebSession } from "../../workers/ort.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
@@ -28,6 +32,56 @@ Deno.test("WorkerPool.start() rejects when workers keep dying while loading", as
   try {
     await assert.rejects(pool.start(model), WorkerCrashedError);
     assert.equal(pool.stats().restarts, 2);
+  } finally {
+    await pool.dispose();
+  }
+});
+
+Deno.test("WorkerPool.run() pins a task to a worker; a pinned task to a dead worker fails", async () => {
+  const pool = new WorkerPool({
+    size: 2,
+    workerUrl: new URL("./fixtures/faulty_worker.ts", import.meta.url),
+  });
+  try {
+    await pool.start(model);
+    const [a, b] = pool.readyWorkers();
+    assert.notEqual(a, b);
+    const features = {
+      grid: { data: new Float32Array(128 * 4).fill(1), channels: 128, height: 2, width: 2 },
+      frame: makeFrame({ width: 2, height: 2 }, { size: 16, mode: "stretch" }),
+      timings: { decode: 0, preprocess: 0, extract: 0 },
+    };
+    await pool.run("adopt_resident", { key: "k", features }, { worker: a });
+    const job = {
+      target: "k",
+      sources: [{ key: "k", points: Float32Array.of(0, 0) }],
+      localizer: { ...DEFAULT_LOCALIZER, method: "nn" as const },
+    };
+    // Only worker a holds the features: pinned there, the job always finds them.
+    for (let i = 0; i < 4; i++) {
+      const r = await pool.run("match_resident", job, { worker: a });
+      assert.equal(r.matches.length, 1);
+    }
+    await assert.rejects(pool.run("match_resident", job, { worker: b }), FeaturesNotResidentError);
+    // Worker a dies (a match job with CRASH_POINTS points); its replacement has a new id.
+    const png = encode({ width: 16, height: 16, channels: 3, data: new Uint8Array(768) });
+    const crash = pool.run("match", {
+      source: png,
+      target: png,
+      points: new Float32Array(2 * CRASH_POINTS),
+      model,
+      resolution: 16,
+      resize: "stretch",
+      localizer: DEFAULT_LOCALIZER,
+    }, { worker: a });
+    const queued = pool.run("match_resident", job, { worker: a });
+    await assert.rejects(crash, WorkerCrashedError);
+    await assert.rejects(queued, WorkerCrashedError);
+    await assert.rejects(
+      pool.run("match_resident", job, { worker: a }),
+      /stopped and was replaced/,
+    );
+    assert.ok(!pool.readyWorkers().includes(a));
   } finally {
     await pool.dispose();
   }
