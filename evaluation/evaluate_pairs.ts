@@ -20,6 +20,7 @@ import type { ImageLimits } from "../workers/decode_image.ts";
 import { PoolSaturatedError } from "../errors/mod.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { ResizeMode } from "../core/frame.ts";
+import type { ResampleMode } from "../core/model_input.ts";
 import { PckAccumulator, type PckComparison, type PckSummary } from "../core/pck.ts";
 import type { PckSums } from "../core/pck.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
@@ -32,6 +33,7 @@ export interface EvaluationOptions {
   model: ModelRef;
   resolution: number;
   resize: ResizeMode;
+  resample: ResampleMode;
   localizer: LocalizerOptions;
   alphas: number[];
   frames: ScoringFrame[];
@@ -169,6 +171,7 @@ export async function evaluatePairs(
             model: options.model,
             resolution: options.resolution,
             resize: options.resize,
+            resample: options.resample,
             limits: options.limits,
           }, { transfer: [bytes.buffer as ArrayBuffer] })
         );

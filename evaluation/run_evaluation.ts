@@ -64,6 +64,7 @@ export async function runEvaluation(
     model,
     resolution,
     resize: req.resize,
+    resample: req.resample,
     localizer,
     alphas: req.alphas,
     frames,

@@ -58,6 +58,7 @@ app.post(
       model,
       resolution,
       resize: options.resize,
+      resample: options.resample,
       localizer,
       limits,
     }, { transfer: [body.source.buffer as ArrayBuffer, body.target.buffer as ArrayBuffer] });
@@ -80,6 +81,7 @@ app.post(
       conventions: {
         resolution,
         resize: options.resize,
+        resample: options.resample,
         localizer,
         coordinates:
           "pixels; integer coordinates are pixel centres, (0, 0) is the centre of the top-left pixel, x right, y down",

@@ -36,7 +36,7 @@
  * const pipeline = new MatchPipeline();
  * const result = await pipeline.run({
  *   source: png, target: png, points: new Float32Array([32, 32]),
- *   model: { descriptor: BUILTIN_MODELS.dsift }, resolution: 64, resize: "stretch",
+ *   model: { descriptor: BUILTIN_MODELS.dsift }, resolution: 64, resize: "stretch", resample: "torch",
  *   localizer: { ...DEFAULT_LOCALIZER, method: "nn" }, limits: DEFAULT_IMAGE_LIMITS,
  * });
  * assert.equal(result.matches.length, 3);
@@ -74,6 +74,7 @@ import { gridToFrame } from "../core/grid_to_frame.ts";
 import { sampleFeatures } from "../core/sample_features.ts";
 import { localize } from "../core/localize.ts";
 import { localizerProbes } from "../core/localizer_probes.ts";
+import { DEFAULT_RESAMPLE } from "../core/model_input.ts";
 
 /**
  * Largest dense cost volume a refiner is run on: 2^24 scores (64 MiB of
@@ -189,7 +190,7 @@ export class MatchPipeline {
     const fx = await this.model(ref);
     const side = ref.descriptor.resolutions.min;
     const image = { width: side, height: side, data: new Uint8Array(side * side * 3) };
-    await fx.extract(image, { resolution: side, resize: "stretch" });
+    await fx.extract(image, { resolution: side, resize: "stretch", resample: DEFAULT_RESAMPLE });
     await this.#costVolumeSession();
     const refiner = refinerOf(ref);
     if (refiner) await this.#refiner(refiner);
@@ -207,7 +208,11 @@ export class MatchPipeline {
     const image = await decodeImage(job.image, job.limits);
     const decode = performance.now() - t0;
     const fx = await this.model(job.model);
-    const out = await fx.extract(image, { resolution: job.resolution, resize: job.resize });
+    const out = await fx.extract(image, {
+      resolution: job.resolution,
+      resize: job.resize,
+      resample: job.resample,
+    });
     const features: ImageFeatures = {
       grid: out.grid,
       frame: out.frame,
@@ -328,7 +333,12 @@ export class MatchPipeline {
    * @throws {PointOutOfBoundsError} When a point lies outside the source image.
    */
   async run(job: MatchJob): Promise<MatchResult> {
-    const options = { model: job.model, resolution: job.resolution, resize: job.resize };
+    const options = {
+      model: job.model,
+      resolution: job.resolution,
+      resize: job.resize,
+      resample: job.resample,
+    };
     // Check the points before paying for the target's features.
     const a = await this.extract({ ...options, image: job.source, limits: job.limits });
     checkPoints(job.points, { width: a.frame.imageWidth, height: a.frame.imageHeight });

@@ -18,6 +18,7 @@
 import type { ModelRef } from "../models/model_ref.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { Frame, ResizeMode } from "../core/frame.ts";
+import type { ResampleMode } from "../core/model_input.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
 import type { ImageLimits } from "./decode_image.ts";
 import type { SerializedError } from "../errors/mod.ts";
@@ -44,6 +45,7 @@ export interface ExtractOptions {
   /** Side of the square model input. */
   resolution: number;
   resize: ResizeMode;
+  resample: ResampleMode;
 }
 
 /** One `/v1/match` request, as the worker runs it. */

@@ -51,7 +51,10 @@ async function imageOf(c: Case) {
 }
 
 async function sha256(values: Float32Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new Uint8Array(values.buffer as ArrayBuffer));
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new Uint8Array(values.buffer as ArrayBuffer),
+  );
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

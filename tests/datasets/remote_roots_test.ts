@@ -244,6 +244,7 @@ Deno.test("evaluatePairs() reads images from a URL root as from a folder", async
       model,
       resolution: 128,
       resize: "stretch",
+      resample: "torch",
       localizer: DEFAULT_LOCALIZER,
       alphas: [0.1],
       frames: ["original"],

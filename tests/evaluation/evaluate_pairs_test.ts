@@ -31,6 +31,7 @@ Deno.test("evaluatePairs() scores SPair difficulty levels from the same per-pair
     model,
     resolution: 256,
     resize: "stretch",
+    resample: "torch",
     localizer: DEFAULT_LOCALIZER,
     alphas: [0.1],
     frames: ["original"],

@@ -195,7 +195,11 @@ async function main(outDir: string): Promise<void> {
       const png = (await listImages(root, cls))[0];
       const image = await decodeImage(await Deno.readFile(`${root}/${cls}/${png}`));
       for (const resolution of RESOLUTIONS) {
-        const { grid } = await fx.extract(image, { resolution, resize: "stretch" });
+        const { grid } = await fx.extract(image, {
+          resolution,
+          resize: "stretch",
+          resample: "pil",
+        });
         const frame = makeFrame(image, { size: resolution, mode: "stretch" });
         const resized = resizeBilinear(image.data, { ...image, channels: 3 }, {
           width: frame.contentWidth,
