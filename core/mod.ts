@@ -26,3 +26,4 @@ export * from "./crc32.ts";
 export * from "./resize_feature_map.ts";
 export * from "./fuse_feature_maps.ts";
 export * from "./sample_rows.ts";
+export * from "./numpy_choice.ts";
