@@ -1,8 +1,8 @@
 /**
- * From a validated evaluate request to its report: read the split, select
- * the slice, resolve the model, evaluate on the pool, build the report. The
- * HTTP route and the `deno task eval` command both call this, so a number
- * means the same thing whichever way it was produced.
+ * From a validated evaluate request to its report: read and select the
+ * pairs it scores, resolve the model, evaluate on the pool, build the
+ * report. The HTTP route and the `deno task eval` command both call this,
+ * so a number means the same thing whichever way it was produced.
  *
  * @example Usage
  * ```ts ignore
@@ -17,12 +17,11 @@ import type { ModelRef } from "../models/model_ref.ts";
 import type { ImageLimits } from "../workers/decode_image.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { localizerOf } from "../workers/match_options.ts";
-import { readDataset } from "../datasets/read_dataset.ts";
-import { type DatasetRoots, requireRoot } from "../datasets/roots.ts";
-import { selectPairs } from "../datasets/select_pairs.ts";
+import type { DatasetRoots } from "../datasets/roots.ts";
 import { evaluatePairs, type EvaluationProgress } from "./evaluate_pairs.ts";
 import { type EvaluationReport, evaluationReport } from "./report.ts";
 import type { EvaluateRequest, ScoringFrame } from "./request.ts";
+import { readScoredPairs } from "./scored_pairs.ts";
 
 /** What an evaluation needs from the service. */
 export interface EvaluationDeps {
@@ -49,20 +48,15 @@ export async function runEvaluation(
   deps: EvaluationDeps,
   onProgress?: (p: EvaluationProgress) => void,
 ): Promise<EvaluationReport> {
-  const descriptor = deps.registry.get(req.model);
-  const resolution = deps.registry.resolution(descriptor, req.resolution);
-  const model = await deps.resolveModel(descriptor.id);
-  const root = requireRoot(deps.roots, req.dataset);
-  const slice = await readDataset(req.dataset, root, {
-    split: req.split,
-    keypoints: req.keypoints,
-  });
-  const pairs = selectPairs(slice.pairs, req);
+  const scored = await readScoredPairs(req, deps);
+  const model = await deps.resolveModel(deps.registry.get(req.model).id);
   const frames: ScoringFrame[] = req.frame === "both" ? ["official", "original"] : [req.frame];
   const localizer = localizerOf(req);
-  const outcome = await evaluatePairs({ ...slice, pairs }, deps.pool, {
+  // The matcher is given the clamped queries; ground truth and thresholds stay the dataset's.
+  const matched = scored.pairs.map((p, i) => ({ ...p, source_kps: scored.queries[i] }));
+  const outcome = await evaluatePairs({ ...scored.slice, pairs: matched }, deps.pool, {
     model,
-    resolution,
+    resolution: scored.resolution,
     resize: req.resize,
     resample: req.resample,
     localizer,
@@ -73,11 +67,12 @@ export async function runEvaluation(
     limits: deps.limits,
   }, onProgress);
   return evaluationReport(outcome, {
-    slice,
+    slice: scored.slice,
     request: req,
-    model: descriptor.id,
-    resolution,
+    model: model.descriptor.id,
+    resolution: scored.resolution,
     localizer,
     frames,
+    protocol: scored.protocol,
   });
 }

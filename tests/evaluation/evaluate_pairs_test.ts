@@ -45,12 +45,14 @@ Deno.test("evaluatePairs() scores SPair difficulty levels from the same per-pair
       by: "image" as const,
       alphas: [0.1],
       resize: "stretch" as const,
+      resample: "torch" as const,
       comparison: "<=" as const,
     },
     model: "dsift",
     resolution: 256,
     localizer: DEFAULT_LOCALIZER,
     frames: ["original" as const],
+    protocol: { dataset_options: { max_keypoints: 20 }, non_official: [] },
   });
   try {
     const whole = evaluationReport(await evaluatePairs(slice, pool, options), context(slice));

@@ -56,11 +56,19 @@ function fixtureReport(
       threshold_base: thresholdBase,
       pairs: [],
     },
-    request: { by: "image", alphas: [0.05, 0.1], resize: "stretch", comparison: "<=", limit: 2 },
+    request: {
+      by: "image",
+      alphas: [0.05, 0.1],
+      resize: "stretch",
+      resample: "torch",
+      comparison: "<=",
+      limit: 2,
+    },
     model: "dsift",
     resolution: 256,
     localizer: { ...DEFAULT_LOCALIZER },
     frames: ["official"],
+    protocol: { dataset_options: { keypoints: "raw", max_keypoints: 10 }, non_official: [] },
   });
 }
 
