@@ -27,3 +27,4 @@ export * from "./resize_feature_map.ts";
 export * from "./fuse_feature_maps.ts";
 export * from "./sample_rows.ts";
 export * from "./numpy_choice.ts";
+export * from "./clamp_to_frame.ts";
