@@ -28,3 +28,4 @@ export * from "./fuse_feature_maps.ts";
 export * from "./sample_rows.ts";
 export * from "./numpy_choice.ts";
 export * from "./clamp_to_frame.ts";
+export * from "./encode_npy.ts";

@@ -8,11 +8,12 @@
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./app_env.ts";
-import { PayloadTooLargeError, TooManyPointsError } from "../errors/mod.ts";
+import { TooManyPointsError } from "../errors/mod.ts";
+import { imageBodyLimit } from "./middleware/image_body_limit.ts";
 import { parseInput } from "./_validate.ts";
-import { readMatchRequest } from "./_match_body.ts";
+import { readMatchRequest } from "./_image_body.ts";
+import { inputConventions } from "./_conventions.ts";
 import { checkImage } from "../workers/decode_image.ts";
 import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
 
@@ -20,18 +21,7 @@ const app = new Hono<AppEnv>();
 
 app.post(
   "/",
-  // Two images of at most maxBytes each, base64 in JSON (4/3), plus fields.
-  async function matchBodyLimit(c, next) {
-    const limit = Math.ceil(c.var.services.config.limits.maxBytes * 2 * 1.4) + 1_000_000;
-    return await bodyLimit({
-      maxSize: limit,
-      onError: () => {
-        throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`, {
-          details: { limit },
-        });
-      },
-    })(c, next);
-  },
+  imageBodyLimit(2),
   async (c) => {
     const { pool, config, registry, resolveModel } = c.var.services;
     const body = await readMatchRequest(c.req.raw);
@@ -79,15 +69,8 @@ app.post(
       target: result.target_size,
       grid: result.grid,
       conventions: {
-        resolution,
-        resize: options.resize,
-        resample: options.resample,
+        ...inputConventions({ resolution, resize: options.resize, resample: options.resample }),
         localizer,
-        coordinates:
-          "pixels; integer coordinates are pixel centres, (0, 0) is the centre of the top-left pixel, x right, y down",
-        grid_mapping: options.resize === "stretch"
-          ? "x' = x * (S - 1) / (W - 1) into the S x S input, then g = x' * (w - 1) / (S - 1) (align corners)"
-          : "x' = x * S / max(W, H) + pad into the letterboxed S x S input, then g = x' * (w - 1) / (S - 1) (align corners)",
       },
       timings_ms: { ...result.timings, total },
     });
