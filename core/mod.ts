@@ -1,6 +1,6 @@
 export * from "./resize.ts";
 export * from "./resize_pil.ts";
-export * from "./resize_planes.ts";
+export * from "./torch_model_input.ts";
 export * from "./model_input.ts";
 export * from "./normalize.ts";
 export * from "./pad_image.ts";

@@ -8,7 +8,7 @@
 
 import type { Frame } from "./frame.ts";
 import { resizePil } from "./resize_pil.ts";
-import { resizePlanes } from "./resize_planes.ts";
+import { torchModelInput } from "./torch_model_input.ts";
 import { padImage } from "./pad_image.ts";
 import { toNormalizedCHW } from "./normalize.ts";
 
@@ -41,8 +41,6 @@ export interface ModelInputOptions {
   /** Per-channel std of pixels in [0, 1]. */
   std: readonly number[];
 }
-
-const f = Math.fround;
 
 /**
  * Builds the `[3, S, S]` float32 input of a model from an 8-bit RGB image.
@@ -98,39 +96,5 @@ export function toModelInput(
   if (resample !== "torch") {
     throw new RangeError(`Cannot build model input: unknown resample mode "${resample}"`);
   }
-  // ToTensor: v / 255 in float32, planar.
-  const planes = toNormalizedCHW(image.data, { width, height }, {
-    mean: [0, 0, 0],
-    std: [1, 1, 1],
-  });
-  const resized = content.width === width && content.height === height
-    ? planes
-    : resizePlanes(planes, { width, height, channels: 3 }, content);
-  if (mean.length !== 3 || std.length !== 3) {
-    throw new RangeError(
-      `Cannot build model input: mean and std need 3 values, got ${mean.length} and ${std.length}`,
-    );
-  }
-  const out = new Float32Array(3 * S * S);
-  const cells = content.width * content.height;
-  for (let c = 0; c < 3; c++) {
-    const m = f(mean[c]);
-    const s = f(std[c]);
-    if (!(s > 0) || !Number.isFinite(s) || !Number.isFinite(m)) {
-      throw new RangeError(
-        `Cannot build model input: channel ${c} needs a finite mean and a positive std, got ${
-          mean[c]
-        } and ${std[c]}`,
-      );
-    }
-    const plane = out.subarray(c * S * S, (c + 1) * S * S);
-    const from = resized.subarray(c * cells, (c + 1) * cells);
-    if (!whole) plane.fill(f(f(0 - m) / s));
-    for (let y = 0; y < content.height; y++) {
-      const row = (y + frame.contentY) * S + frame.contentX;
-      const src = y * content.width;
-      for (let x = 0; x < content.width; x++) plane[row + x] = f(f(from[src + x] - m) / s);
-    }
-  }
-  return out;
+  return torchModelInput(image, { frame, mean, std });
 }

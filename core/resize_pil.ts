@@ -150,8 +150,23 @@ function resampleHorizontal(
       const k = xx * stride;
       const n = count[xx];
       let p = (row + first[xx]) * channels;
+      if (channels === 3 && n === 3) {
+        // The common cases, unrolled: RGB with three taps (mild shrinking) or two (enlarging).
+        const w0 = coefficients[k], w1 = coefficients[k + 1], w2 = coefficients[k + 2];
+        out[o++] = clip8(HALF + src[p] * w0 + src[p + 3] * w1 + src[p + 6] * w2);
+        out[o++] = clip8(HALF + src[p + 1] * w0 + src[p + 4] * w1 + src[p + 7] * w2);
+        out[o++] = clip8(HALF + src[p + 2] * w0 + src[p + 5] * w1 + src[p + 8] * w2);
+        continue;
+      }
+      if (channels === 3 && n === 2) {
+        const w0 = coefficients[k], w1 = coefficients[k + 1];
+        out[o++] = clip8(HALF + src[p] * w0 + src[p + 3] * w1);
+        out[o++] = clip8(HALF + src[p + 1] * w0 + src[p + 4] * w1);
+        out[o++] = clip8(HALF + src[p + 2] * w0 + src[p + 5] * w1);
+        continue;
+      }
       if (channels === 3) {
-        // The common case, unrolled over channels: one pass over the taps.
+        // Wider filters, still one pass over the taps for the three channels.
         let r = HALF, g = HALF, b = HALF;
         for (let x = 0; x < n; x++, p += 3) {
           const w = coefficients[k + x];
@@ -174,7 +189,13 @@ function resampleHorizontal(
   return out;
 }
 
-/** One vertical pass (`ImagingResampleVertical_8bpc`), accumulated row by row. */
+/**
+ * One vertical pass (`ImagingResampleVertical_8bpc`). Rows of two or three
+ * taps (bilinear enlarging or mild shrinking) are summed in one expression
+ * per pixel; wider ones accumulate tap by tap. Every partial sum is an
+ * integer below 2^31 in magnitude (|coefficients| sum to under 2^23), so the
+ * int32 arithmetic is exact, as Pillow's.
+ */
 function resampleVertical(
   src: Uint8Array,
   size: ImageSize,
@@ -185,18 +206,33 @@ function resampleVertical(
   const { first, count, coefficients, stride } = precomputeTaps(height, outHeight, filter);
   const rowLength = size.width * size.channels;
   const out = new Uint8Array(rowLength * outHeight);
-  // Integer sums below 2^31 are exact in float64.
-  const sums = new Float64Array(rowLength);
+  const sums = new Int32Array(rowLength);
   for (let yy = 0; yy < outHeight; yy++) {
-    sums.fill(HALF);
     const k = yy * stride;
-    for (let y = 0; y < count[yy]; y++) {
-      const w = coefficients[k + y];
-      const base = (first[yy] + y) * rowLength;
-      for (let i = 0; i < rowLength; i++) sums[i] += src[base + i] * w;
-    }
+    const n = count[yy];
+    const a = first[yy] * rowLength;
     const o = yy * rowLength;
-    for (let i = 0; i < rowLength; i++) out[o + i] = clip8(sums[i]);
+    if (n === 2) {
+      const w0 = coefficients[k], w1 = coefficients[k + 1];
+      const b = a + rowLength;
+      for (let i = 0; i < rowLength; i++) {
+        out[o + i] = clip8(HALF + src[a + i] * w0 + src[b + i] * w1);
+      }
+    } else if (n === 3) {
+      const w0 = coefficients[k], w1 = coefficients[k + 1], w2 = coefficients[k + 2];
+      const b = a + rowLength, c = b + rowLength;
+      for (let i = 0; i < rowLength; i++) {
+        out[o + i] = clip8(HALF + src[a + i] * w0 + src[b + i] * w1 + src[c + i] * w2);
+      }
+    } else {
+      sums.fill(HALF);
+      for (let y = 0; y < n; y++) {
+        const w = coefficients[k + y];
+        const base = a + y * rowLength;
+        for (let i = 0; i < rowLength; i++) sums[i] = (sums[i] + src[base + i] * w) | 0;
+      }
+      for (let i = 0; i < rowLength; i++) out[o + i] = clip8(sums[i]);
+    }
   }
   return out;
 }

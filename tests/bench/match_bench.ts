@@ -2,7 +2,8 @@
  * `deno task bench`: per-stage times of `/v1/match` on a real PF-WILLOW pair
  * with the default model, through the real server and worker pool; feature
  * extraction time of the same model at the same resolution on every backend
- * this machine has, side by side; and the cost volume as an ONNX graph against
+ * this machine has, side by side; the preprocessing of each resample mode;
+ * and the cost volume as an ONNX graph against
  * the TypeScript reference loop.
  *
  * Prints figures and ratios; asserts nothing about speed.
@@ -16,6 +17,7 @@ import { configureOrt, createWebSession as createSession } from "../../workers/o
 import { benchBackends } from "./backend_bench.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
+import { benchPreprocess } from "./preprocess_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -100,5 +102,6 @@ async function benchCostVolume(): Promise<void> {
 const CORES = navigator.hardwareConcurrency;
 configureOrt({ numThreads: CORES });
 await benchMatch();
+await benchPreprocess();
 await benchBackends();
 await benchCostVolume();
