@@ -18,7 +18,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { type EvaluateRequest, EvaluateRequestSchema } from "./evaluation/request.ts";
+import {
+  type EvaluateRequest,
+  EvaluateRequestSchema,
+  requestFromStrings,
+} from "./evaluation/request.ts";
 import { runEvaluation } from "./evaluation/run_evaluation.ts";
 import type { EvaluationProgress } from "./evaluation/evaluate_pairs.ts";
 import type { EvaluationReport } from "./evaluation/report.ts";
@@ -28,22 +32,13 @@ import { loadConfig, type ServiceConfig } from "./service/config.ts";
 import { createServices } from "./service/services.ts";
 import { RunsStore } from "./evaluation/runs_store.ts";
 
-const LIST_FLAGS = new Set(["alphas", "categories", "pair_ids"]);
-const NUMBER_FLAGS = new Set([
-  "resolution",
-  "temperature",
-  "sigma",
-  "window",
-  "offset",
-  "limit",
-  "shards",
-  "shard",
-]);
-
 function usage(): never {
   console.error(
     "usage: deno task eval --dataset <spair|pfpascal|pfwillow|ap10k> [--split test] [--model dsift]\n" +
-      "  [--resolution N] [--resize stretch|letterbox] [--localizer kernel-softargmax] [--frame official|original|both]\n" +
+      "  [--resolution N] [--resize stretch|letterbox] [--resample torch|pil|lanczos]\n" +
+      "  [--localizer kernel-softargmax] [--frame official|original|both] [--comparison '<='|'<']\n" +
+      "  [--keypoints floor|raw|zero-based] [--max-keypoints 20] [--sample 0] [--visibility visible|labelled]\n" +
+      "  [--species official|all] [--pair-source tree|coco]\n" +
       "  [--alphas 0.05,0.1] [--categories a,b] [--offset N] [--limit N] [--shards K --shard I]\n" +
       "  [--return-predictions] [--server URL] [--workers N] [--out FILE] [--save]\n" +
       "       deno task eval merge A.json B.json ... [--out FILE]",
@@ -52,17 +47,8 @@ function usage(): never {
 }
 
 function toRequest(values: Record<string, string | boolean | undefined>): EvaluateRequest {
-  const body: Record<string, unknown> = {};
-  for (const [k0, v] of Object.entries(values)) {
-    const k = k0.replaceAll("-", "_");
-    if (v === undefined || ["server", "out", "workers", "help", "save"].includes(k)) continue;
-    if (LIST_FLAGS.has(k)) {
-      const parts = String(v).split(",").filter(Boolean);
-      body[k] = k === "alphas" ? parts.map(Number) : parts;
-    } else if (NUMBER_FLAGS.has(k)) body[k] = Number(v);
-    else body[k] = v;
-  }
-  const r = EvaluateRequestSchema.safeParse(body);
+  const { server: _s, out: _o, workers: _w, help: _h, save: _v, ...fields } = values;
+  const r = EvaluateRequestSchema.safeParse(requestFromStrings(fields));
   if (!r.success) {
     for (const i of r.error.issues) console.error(`--${i.path.join(".")}: ${i.message}`);
     Deno.exit(2);
@@ -183,6 +169,7 @@ async function main(args: string[], config: ServiceConfig): Promise<void> {
       model: text,
       resolution: text,
       resize: text,
+      resample: text,
       localizer: text,
       temperature: text,
       sigma: text,
@@ -192,6 +179,11 @@ async function main(args: string[], config: ServiceConfig): Promise<void> {
       frame: text,
       comparison: text,
       keypoints: text,
+      "max-keypoints": text,
+      sample: text,
+      visibility: text,
+      species: text,
+      "pair-source": text,
       categories: text,
       "pair-ids": text,
       offset: text,
@@ -218,9 +210,18 @@ async function main(args: string[], config: ServiceConfig): Promise<void> {
   }
   console.log(
     `${report.dataset} ${report.split}: ${report.n_pairs} pairs, ${report.n_points} points, ` +
-      `model ${report.model} @ ${report.resolution} (${report.resize}), ${report.localizer.method}, ` +
-      `threshold ${report.thres_type}, ${report.counters.extractions} feature extractions, ` +
-      `${(report.timings_ms.total / 1000).toFixed(1)} s\n`,
+      `model ${report.model} @ ${report.resolution} (${report.resize}, ${report.resample}), ` +
+      `${report.localizer.method}, threshold ${report.thres_type}, ` +
+      `${report.counters.extractions} feature extractions, ` +
+      `${(report.timings_ms.total / 1000).toFixed(1)} s`,
+  );
+  const deviations = report.non_official ?? [];
+  console.log(
+    deviations.length
+      ? `not the official protocol: ${
+        deviations.map((d) => `${d.option} ${d.value} (official: ${d.official})`).join(", ")
+      }\n`
+      : "official protocol\n",
   );
   console.log(markdownTable(report, { by: report.by }));
 }

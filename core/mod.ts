@@ -1,4 +1,7 @@
 export * from "./resize.ts";
+export * from "./resize_pil.ts";
+export * from "./torch_model_input.ts";
+export * from "./model_input.ts";
 export * from "./normalize.ts";
 export * from "./pad_image.ts";
 export * from "./frame.ts";
@@ -23,3 +26,6 @@ export * from "./crc32.ts";
 export * from "./resize_feature_map.ts";
 export * from "./fuse_feature_maps.ts";
 export * from "./sample_rows.ts";
+export * from "./numpy_choice.ts";
+export * from "./clamp_to_frame.ts";
+export * from "./encode_npy.ts";

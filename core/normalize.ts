@@ -76,6 +76,9 @@ export function toNormalizedCHW(
   }
   const out = new Float32Array(channels * pixels);
   const f = Math.fround;
+  // A byte has 256 values: look each result up rather than compute it per
+  // pixel. float32 at each step: v / 255, then - mean, then / std.
+  const tables: Float32Array[] = [];
   for (let c = 0; c < channels; c++) {
     const m = f(mean[c]);
     const s = f(std[c]);
@@ -86,11 +89,24 @@ export function toNormalizedCHW(
         } and ${std[c]}`,
       );
     }
-    const plane = c * pixels;
-    for (let i = 0; i < pixels; i++) {
-      // float32 at each step: v / 255, then - mean, then / std.
-      out[plane + i] = f(f(f(rgb[i * channels + c] / 255) - m) / s);
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) table[v] = f(f(f(v / 255) - m) / s);
+    tables.push(table);
+  }
+  if (channels === 3) {
+    // One pass over the pixels for the common RGB case.
+    const [r, g, b] = tables;
+    for (let i = 0, j = 0; i < pixels; i++, j += 3) {
+      out[i] = r[rgb[j]];
+      out[pixels + i] = g[rgb[j + 1]];
+      out[2 * pixels + i] = b[rgb[j + 2]];
     }
+    return out;
+  }
+  for (let c = 0; c < channels; c++) {
+    const table = tables[c];
+    const plane = out.subarray(c * pixels, (c + 1) * pixels);
+    for (let i = 0, j = c; i < pixels; i++, j += channels) plane[i] = table[rgb[j]];
   }
   return out;
 }

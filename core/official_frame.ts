@@ -4,9 +4,11 @@
  * `S x S` square, and ground truth, predictions and thresholds are measured
  * there. Keypoints and boxes map with `x' = x (S-1)/(W-1)` (likewise y), ground
  * truth is clamped to `[1e-4, S-1-1e-4]`, and the threshold base is `S` itself
- * for `img`, the mapped box for `bbox`, and the box of the mapped (clamped)
- * keypoints for `bbox-kp`. For non-square images this reads about 10 PCK
- * points lower than measuring in original pixels.
+ * for `img`, the mapped box for `bbox`, and for `bbox-kp` the mapped box of
+ * the keypoints taken before the clamp (the official PF-WILLOW loader builds
+ * the box from the keypoints, `dataset/dataset.py` `__getitem__` takes the
+ * threshold, then `regularize_coordinates` clamps). For non-square images
+ * this reads about 10 PCK points lower than measuring in original pixels.
  *
  * @example Usage
  * ```ts
@@ -92,14 +94,16 @@ export function toOfficialFrame(input: OfficialFrameInput): OfficialFrame {
     }
     threshold = Math.max((b[2] - b[0]) * sx, (b[3] - b[1]) * sy);
   } else {
+    // The box of the keypoints as given, before the clamp above.
+    const t = input.truth;
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    for (let i = 0; i < truth.length; i += 2) {
-      x0 = Math.min(x0, truth[i]);
-      x1 = Math.max(x1, truth[i]);
-      y0 = Math.min(y0, truth[i + 1]);
-      y1 = Math.max(y1, truth[i + 1]);
+    for (let i = 0; i < t.length; i += 2) {
+      x0 = Math.min(x0, t[i]);
+      x1 = Math.max(x1, t[i]);
+      y0 = Math.min(y0, t[i + 1]);
+      y1 = Math.max(y1, t[i + 1]);
     }
-    threshold = truth.length ? Math.max(x1 - x0, y1 - y0) : 0;
+    threshold = t.length ? Math.max((x1 - x0) * sx, (y1 - y0) * sy) : 0;
   }
   return { pred, truth, threshold };
 }

@@ -6,157 +6,9 @@
  * @module
  */
 
-/** Size and channel count of an interleaved (HWC) 8-bit image. */
-export interface ImageSize {
-  /** Width in pixels (a positive integer). */
-  width: number;
-  /** Height in pixels (a positive integer). */
-  height: number;
-  /** Interleaved channels per pixel: 1 (grey), 3 (RGB), ... */
-  channels: number;
-}
+import { type ImageSize, resizePil, type ResizeTarget } from "./resize_pil.ts";
 
-/** Output size of {@linkcode resizeBilinear}. */
-export interface ResizeTarget {
-  /** Output width in pixels (a positive integer). */
-  width: number;
-  /** Output height in pixels (a positive integer). */
-  height: number;
-}
-
-/** Fixed-point precision of Pillow's 8-bit resampler: `32 - 8 - 2`. */
-const PRECISION_BITS = 22;
-/** `1 << PRECISION_BITS`. */
-const ONE = 1 << PRECISION_BITS;
-/** Rounding offset added before truncation: `1 << (PRECISION_BITS - 1)`. */
-const HALF = 1 << (PRECISION_BITS - 1);
-/** Pillow's `clip8` saturation bound: `1 << PRECISION_BITS << 8`. */
-const SATURATED = ONE * 256;
-
-/** Support of Pillow's bilinear filter, in input pixels, before scaling. */
-const BILINEAR_SUPPORT = 1;
-
-/** Pillow's triangle filter (`bilinear_filter`). */
-function triangle(x: number): number {
-  const a = Math.abs(x);
-  return a < 1 ? 1 - a : 0;
-}
-
-/** Per-output-pixel taps of one axis, as Pillow's `precompute_coeffs` builds them. */
-interface Taps {
-  /** First input index of each output pixel. */
-  first: Int32Array;
-  /** Number of taps of each output pixel. */
-  count: Int32Array;
-  /** Fixed-point coefficients, `stride` per output pixel. */
-  coefficients: Int32Array;
-  /** Maximum number of taps. */
-  stride: number;
-}
-
-/**
- * Pillow's `precompute_coeffs` (full-image box) followed by
- * `normalize_coeffs_8bpc`.
- */
-function precomputeTaps(inSize: number, outSize: number): Taps {
-  const scale = inSize / outSize;
-  const filterScale = Math.max(scale, 1);
-  const support = BILINEAR_SUPPORT * filterScale;
-  const stride = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const coefficients = new Int32Array(outSize * stride);
-  const weights = new Float64Array(stride);
-  const inverse = 1 / filterScale;
-  for (let xx = 0; xx < outSize; xx++) {
-    const center = (xx + 0.5) * scale;
-    // C's (int) cast truncates toward zero.
-    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
-    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
-    let sum = 0;
-    for (let x = 0; x < xmax; x++) {
-      const w = triangle((x + xmin - center + 0.5) * inverse);
-      weights[x] = w;
-      sum += w;
-    }
-    for (let x = 0; x < xmax; x++) {
-      const w = sum !== 0 ? weights[x] / sum : weights[x];
-      // normalize_coeffs_8bpc: round half away from zero, then truncate.
-      coefficients[xx * stride + x] = w < 0
-        ? Math.trunc(-0.5 + w * ONE)
-        : Math.trunc(0.5 + w * ONE);
-    }
-    first[xx] = xmin;
-    count[xx] = xmax;
-  }
-  return { first, count, coefficients, stride };
-}
-
-/** Pillow's `clip8`: drop the fixed-point fraction and saturate to 0..255. */
-function clip8(value: number): number {
-  if (value >= SATURATED) return 255;
-  if (value <= 0) return 0;
-  return Math.floor(value / ONE);
-}
-
-/** One horizontal pass (`ImagingResampleHorizontal_8bpc`). */
-function resampleHorizontal(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  outWidth: number,
-): Uint8Array {
-  const { first, count, coefficients, stride } = precomputeTaps(width, outWidth);
-  const out = new Uint8Array(outWidth * height * channels);
-  for (let y = 0; y < height; y++) {
-    const row = y * width * channels;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const base = row + first[xx] * channels;
-      const k = xx * stride;
-      const target = (y * outWidth + xx) * channels;
-      for (let c = 0; c < channels; c++) {
-        let ss = HALF;
-        for (let x = 0; x < count[xx]; x++) {
-          ss += src[base + x * channels + c] * coefficients[k + x];
-        }
-        out[target + c] = clip8(ss);
-      }
-    }
-  }
-  return out;
-}
-
-/** One vertical pass (`ImagingResampleVertical_8bpc`). */
-function resampleVertical(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  outHeight: number,
-): Uint8Array {
-  const { first, count, coefficients, stride } = precomputeTaps(height, outHeight);
-  const rowLength = width * channels;
-  const out = new Uint8Array(rowLength * outHeight);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const base = first[yy] * rowLength;
-    const k = yy * stride;
-    for (let i = 0; i < rowLength; i++) {
-      let ss = HALF;
-      for (let y = 0; y < count[yy]; y++) {
-        ss += src[base + y * rowLength + i] * coefficients[k + y];
-      }
-      out[yy * rowLength + i] = clip8(ss);
-    }
-  }
-  return out;
-}
-
-function checkDimension(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Cannot resize image: ${name} must be a positive integer, got ${value}`);
-  }
-}
+export type { ImageSize, ResizeTarget } from "./resize_pil.ts";
 
 /**
  * Resizes an interleaved (HWC) 8-bit image with Pillow's bilinear filter.
@@ -179,6 +31,7 @@ function checkDimension(name: string, value: number): void {
  * @param out Output width and height.
  * @returns A new array of `out.height * out.width * size.channels` bytes (HWC).
  * @throws {RangeError} If a dimension is not a positive integer or `src` has the wrong length.
+ * @throws {TypeError} If `src` is not a `Uint8Array`.
  *
  * @example Usage
  * ```ts
@@ -198,27 +51,5 @@ export function resizeBilinear(
   size: ImageSize,
   out: ResizeTarget,
 ): Uint8Array {
-  if (!(src instanceof Uint8Array)) {
-    throw new TypeError("Cannot resize image: pixels must be a Uint8Array");
-  }
-  checkDimension("width", size.width);
-  checkDimension("height", size.height);
-  checkDimension("channels", size.channels);
-  checkDimension("output width", out.width);
-  checkDimension("output height", out.height);
-  const { width, height, channels } = size;
-  const expected = width * height * channels;
-  if (src.length !== expected) {
-    throw new RangeError(
-      `Cannot resize image: expected ${expected} bytes for ${width}x${height}x${channels}, got ${src.length}`,
-    );
-  }
-  let pixels = src;
-  if (out.width !== width) {
-    pixels = resampleHorizontal(pixels, width, height, channels, out.width);
-  }
-  if (out.height !== height) {
-    pixels = resampleVertical(pixels, out.width, height, channels, out.height);
-  }
-  return pixels === src ? src.slice() : pixels;
+  return resizePil(src, size, out, { filter: "bilinear" });
 }

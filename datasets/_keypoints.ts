@@ -43,7 +43,8 @@ export function checkMaxKeypoints(maxKeypoints: number): void {
 
 /**
  * Builds a keypoint array: keeps the first `max` points and applies the
- * convention to each coordinate.
+ * convention to each coordinate. `floor` rounds the float32 value down, as
+ * the official loaders' `.float().floor()` do.
  *
  * @param xy Interleaved `x, y` values as stored.
  * @param convention How to convert them.
@@ -59,7 +60,11 @@ export function toKeypoints(
   const out = new Float32Array(n * 2);
   for (let i = 0; i < n * 2; i++) {
     const v = xy[i];
-    out[i] = convention === "zero-based" ? v - 1 : convention === "floor" ? Math.floor(v) : v;
+    out[i] = convention === "zero-based"
+      ? v - 1
+      : convention === "floor"
+      ? Math.floor(Math.fround(v))
+      : v;
   }
   return out;
 }

@@ -1,19 +1,25 @@
 /**
- * The PF-PASCAL reader, for the NC-Net pair lists.
+ * The PF-PASCAL reader, for the official layout and NC-Net's.
  *
- * `image_pairs/{train,val,test}_pairs.csv` hold `source_image,target_image,
- * class` (class 1-based in PASCAL VOC order), then `flip` (train, val) or the
- * keypoints `XA,YA,XB,YB` (test): four semicolon-separated lists of the
- * source's x, the source's y, the target's x and the target's y, in original
- * image pixels. Image paths (`PF-dataset-PASCAL/JPEGImages/<name>.jpg`) are
- * relative to the root.
+ * Pair lists: the official code (Visual-AI/Semantic-Correspondence,
+ * `dataset/dataset.py`, metadata `pfpascal`) reads `<root>/{trn,val,test}
+ * _pairs.csv` beside `PF-dataset-PASCAL/{JPEGImages,Annotations}`; NC-Net
+ * keeps `image_pairs/{train,val,test}_pairs.csv` there. Both hold
+ * `source_image,target_image,class` (class 1-based in PASCAL VOC order),
+ * then `flip` (train, val) or, in NC-Net's test list, the keypoints
+ * `XA,YA,XB,YB`: four semicolon-separated lists of the source's x, the
+ * source's y, the target's x and the target's y, in original image pixels.
+ * Images are `PF-dataset-PASCAL/JPEGImages/<file name>` (the official
+ * loader keeps only the listed path's file name).
  *
- * Lists without inline keypoints (`source_image,target_image,class[,flip]`)
- * take them from the PF-PASCAL annotation files
+ * Keypoints come, as in the official loader (`dataset/pfpascal.py`,
+ * `load_annotations`), from the annotation files
  * `PF-dataset-PASCAL/Annotations/<class>/<name>.mat` (`kps`, N x 2 in the
  * class's keypoint order with NaN rows for missing points; `bbox`
- * `[xmin, ymin, xmax, ymax]`), where present: a pair keeps the keypoints
- * annotated in both images.
+ * `[xmin, ymin, xmax, ymax]`): cast to float32, floored, and only the rows
+ * finite in both images kept. Where a pair's two files are not both present,
+ * the list's inline keypoints are the fallback (the same values, already
+ * without the missing rows), under the same convention.
  *
  * The PCK threshold is max(H, W) of the target image (`img`), which needs the
  * image: sizes are read from the JPEG headers when the images are on disk,
@@ -29,7 +35,8 @@
  * const slice = await readPfPascal("../shared/data/pf-pascal");
  * assert.equal(slice.pairs.length, 163);
  * assert.equal(slice.pairs[0].category, "aeroplane");
- * assert.equal(slice.pairs[0].threshold, null); // JPEGImages are not in the shared slice
+ * assert.equal(slice.keypoint_source, "csv"); // no .mat files in the shared slice
+ * assert.equal(slice.pairs[0].threshold, null); // nor JPEGImages
  * ```
  *
  * @module
@@ -41,13 +48,14 @@ import { allInOrder } from "./_all_in_order.ts";
 import { parseCsv } from "./_csv.ts";
 import { readMatFile } from "./mat_file.ts";
 import {
+  checkKeypointConvention,
   checkMaxKeypoints,
   DEFAULT_MAX_KEYPOINTS,
   parseFinite,
   toKeypoints,
 } from "./_keypoints.ts";
 import { ImageSizes } from "./image_size.ts";
-import type { Box, DatasetPair, DatasetSlice } from "./types.ts";
+import type { Box, DatasetPair, DatasetSlice, KeypointConvention } from "./types.ts";
 
 /** The 20 PASCAL VOC classes; PF-PASCAL's class k is `VOC_CLASSES[k - 1]`. */
 export const VOC_CLASSES: readonly string[] = Object.freeze([
@@ -73,17 +81,52 @@ export const VOC_CLASSES: readonly string[] = Object.freeze([
   "tvmonitor",
 ]);
 
-/** PF-PASCAL's pair lists. */
-export type PfPascalSplit = "train" | "val" | "test";
+/** PF-PASCAL's pair lists: the official `trn`, and NC-Net's name for it, `train`. */
+export type PfPascalSplit = "trn" | "train" | "val" | "test";
+
+/** The folder holding `JPEGImages/` and `Annotations/`, under the root. */
+export const PF_PASCAL_DATA_DIR = "PF-dataset-PASCAL";
+
+/**
+ * The pair lists looked for, in order, for a split: the official
+ * root-level `<split>_pairs.csv`, then NC-Net's `image_pairs/`; `trn` and
+ * `train` name the same list.
+ *
+ * @param split The split.
+ * @returns Candidate files relative to the root.
+ *
+ * @example Usage
+ * ```ts
+ * import { pfPascalPairFiles } from "./pf_pascal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(pfPascalPairFiles("test"), ["test_pairs.csv", "image_pairs/test_pairs.csv"]);
+ * assert.equal(pfPascalPairFiles("train")[0], "trn_pairs.csv");
+ * ```
+ */
+export function pfPascalPairFiles(split: PfPascalSplit): string[] {
+  const names = split === "trn" || split === "train" ? ["trn", "train"] : [split];
+  return [
+    ...names.map((n) => `${n}_pairs.csv`),
+    ...names.map((n) => `image_pairs/${n}_pairs.csv`),
+  ];
+}
 
 /** Options of {@linkcode readPfPascal}. */
 export interface ReadPfPascalOptions {
   /**
-   * The pair list, `image_pairs/<split>_pairs.csv`. Only `test` carries keypoints.
+   * The pair list (see {@linkcode pfPascalPairFiles}).
    *
    * @default {"test"}
    */
   split?: PfPascalSplit;
+  /**
+   * How stored coordinates become keypoints: `"floor"` as the official
+   * loader (`.float().floor()`), `"raw"`, or `"zero-based"` (minus 1).
+   *
+   * @default {"floor"}
+   */
+  keypoints?: KeypointConvention;
   /**
    * The most keypoints kept per pair (the first ones), as in the official loader.
    *
@@ -91,11 +134,11 @@ export interface ReadPfPascalOptions {
    */
   maxKeypoints?: number;
   /**
-   * For lists without inline keypoints, the `.mat` annotation files (see
-   * {@linkcode pfPascalAnnotationFile}): `"auto"` reads those present (a
-   * pair whose file is missing has no keypoints, counted in
+   * The `.mat` annotation files (see {@linkcode pfPascalAnnotationFile}):
+   * `"auto"` reads those present (a pair whose files are not both there
+   * falls back to the list's inline keypoints, or has none; counted in
    * `missing_annotations`), `"require"` fails on a missing one, `"skip"`
-   * reads none (pairs have no keypoints).
+   * reads none (only inline keypoints).
    *
    * @default {"auto"}
    */
@@ -110,32 +153,36 @@ export interface PfPascalSlice extends DatasetSlice {
   pair_source: "csv";
   /** Distinct images of the list that are not on disk (their size is `null`). */
   missing_images: number;
-  /** Where keypoints came from: the list itself, the `.mat` files, or nowhere. */
-  keypoint_source: "csv" | "mat" | "none";
+  /**
+   * Where keypoints came from: the `.mat` files, the list itself, both
+   * (`mixed`: some pairs fell back to the list), or nowhere.
+   */
+  keypoint_source: "mat" | "csv" | "mixed" | "none";
   /** Distinct `.mat` annotation files looked for and not found (`annotations: "auto"`). */
   missing_annotations: number;
 }
 
-/** One PF-PASCAL annotation file: keypoint rows (NaN when missing) and the object box. */
+/** One PF-PASCAL annotation file: keypoint rows and the object box. */
 interface Annotation {
-  /** Per keypoint row: x, y, or `null` when not annotated. */
-  points: ([number, number] | null)[];
+  /** Per keypoint row: x, y as stored (NaN when not annotated). */
+  points: [number, number][];
   /** The object box, when the file has one. */
   bbox?: Box;
 }
 
-/** Splits `a/b/name.jpg` into its stem. */
-function stem(rel: string): string {
-  const file = rel.split(/[\\/]/).pop()!;
-  const dot = file.lastIndexOf(".");
-  return dot > 0 ? file.slice(0, dot) : file;
+/** Splits `a/b/name.jpg` into its file name and stem. */
+function fileName(rel: string): { name: string; stem: string } {
+  const name = rel.split(/[\\/]/).pop()!;
+  const dot = name.lastIndexOf(".");
+  return { name, stem: dot > 0 ? name.slice(0, dot) : name };
 }
 
 /**
- * Where PF-PASCAL keeps an image's annotation file: `Annotations/<class>/`
- * beside the image's `JPEGImages/` folder, with the image's stem and `.mat`.
+ * Where PF-PASCAL keeps an image's annotation file, as the official loader
+ * finds it: `PF-dataset-PASCAL/Annotations/<class>/<stem>.mat`, from the
+ * listed image's file name.
  *
- * @param image The image path relative to the root, as the pair list gives it.
+ * @param image The image path as the pair list gives it.
  * @param category The VOC class name.
  * @returns The annotation file relative to the root.
  *
@@ -151,9 +198,7 @@ function stem(rel: string): string {
  * ```
  */
 export function pfPascalAnnotationFile(image: string, category: string): string {
-  const parts = image.split(/[\\/]/);
-  const base = parts.slice(0, Math.max(0, parts.length - 2));
-  return [...base, "Annotations", category, `${stem(image)}.mat`].join("/");
+  return `${PF_PASCAL_DATA_DIR}/Annotations/${category}/${fileName(image).stem}.mat`;
 }
 
 /** Reads `kps` (N x 2, NaN rows for missing) and `bbox` of one annotation file. */
@@ -177,18 +222,9 @@ async function readAnnotation(source: DataSource, rel: string): Promise<Annotati
   if (kps.data.length !== 0 && (kps.dims.length !== 2 || kps.dims[1] !== 2)) {
     throw bad(`\`kps\` is ${kps.dims.join("x")}, expected Nx2`);
   }
-  const points: ([number, number] | null)[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = kps.data[i];
-    const y = kps.data[n + i]; // column-major: all x, then all y
-    if (Number.isNaN(x) && Number.isNaN(y)) {
-      points.push(null);
-    } else if (Number.isFinite(x) && Number.isFinite(y)) {
-      points.push([x, y]);
-    } else {
-      throw bad(`\`kps\` row ${i + 1} is [${x}, ${y}], expected two numbers or two NaN`);
-    }
-  }
+  const points: [number, number][] = [];
+  // Column-major: all x, then all y.
+  for (let i = 0; i < n; i++) points.push([kps.data[i], kps.data[n + i]]);
   const annotation: Annotation = { points };
   const bbox = vars.get("bbox");
   if (bbox !== undefined) {
@@ -201,28 +237,34 @@ async function readAnnotation(source: DataSource, rel: string): Promise<Annotati
   return annotation;
 }
 
+/** A keypoint row the official loader keeps: finite after the cast to float32. */
+function finite(p: [number, number]): boolean {
+  return Number.isFinite(Math.fround(p[0])) && Number.isFinite(Math.fround(p[1]));
+}
+
 /**
  * Reads the pairs of one PF-PASCAL pair list, in file order.
  *
  * Pair ids are `<class>/<source stem>-<target stem>`, with `#2`, `#3`... for
  * repeats of the same pair in one list (the train list repeats pairs).
- * Keypoints are used as stored. On the train and val lists, pairs carry
- * `flip` and take their keypoints from the `.mat` annotation files, where
- * present: those annotated (not NaN) in both images, in the class's order,
- * with their row indices as `keypoint_ids` and the files' boxes as
- * `source_bbox`/`target_bbox`.
+ * Keypoints come from the `.mat` files where both of a pair's are present
+ * (the rows finite in both images, in the class's order, with their row
+ * indices as `keypoint_ids` and the files' boxes as
+ * `source_bbox`/`target_bbox`), else from the list's inline columns; then
+ * the convention and the cap. On the train and val lists pairs carry `flip`.
  *
- * @param root The folder or base URL holding `image_pairs/` and
+ * @param root The folder or base URL holding the pair lists and
  * `PF-dataset-PASCAL/` (see `datasetRoot("pfpascal", env)`), or its open
  * data source.
- * @param options Split, keypoint cap and annotation files.
+ * @param options Split, keypoint convention and cap, annotation files.
  * @returns The pairs and how they were read.
- * @throws {DatasetNotFoundError} When the pair list is missing, or an
- * annotation file with `annotations: "require"`.
+ * @throws {DatasetNotFoundError} When no pair list of the split exists, or
+ * an annotation file is missing with `annotations: "require"`.
  * @throws {DatasetMalformedError} When the list cannot be parsed: unknown
  * columns, a class outside 1..20, a coordinate that is not a number, lists
  * of different lengths; or an image on disk has a malformed header; or an
- * annotation file has no `kps` of N x 2.
+ * annotation file has no `kps` of N x 2, or a pair's two files have
+ * different numbers of rows.
  * @throws {DatasetUnsafePathError} When the list names a path outside the root.
  * @throws {RangeError} When an option is not valid.
  *
@@ -232,6 +274,7 @@ async function readAnnotation(source: DataSource, rel: string): Promise<Annotati
  * import assert from "node:assert/strict";
  *
  * const slice = await readPfPascal("../shared/data/pf-pascal", { split: "val" });
+ * assert.equal(slice.pair_file, "image_pairs/val_pairs.csv");
  * assert.equal(slice.pairs.length, 308);
  * assert.equal(slice.pairs[0].source_kps.length, 0);
  * assert.equal(typeof slice.pairs[0].flip, "boolean");
@@ -244,11 +287,13 @@ export async function readPfPascal(
   const source = openDataSource(root);
   const split = options.split ?? "test";
   const annotations = options.annotations ?? "auto";
+  const keypoints = options.keypoints ?? "floor";
   const maxKeypoints = options.maxKeypoints ?? DEFAULT_MAX_KEYPOINTS;
   checkMaxKeypoints(maxKeypoints);
-  if (!["train", "val", "test"].includes(split)) {
+  checkKeypointConvention(keypoints);
+  if (!["trn", "train", "val", "test"].includes(split)) {
     throw new RangeError(
-      `Cannot read PF-PASCAL: split must be train, val or test, got "${split}"`,
+      `Cannot read PF-PASCAL: split must be trn (or train), val or test, got "${split}"`,
     );
   }
   if (!["auto", "require", "skip"].includes(annotations)) {
@@ -256,7 +301,22 @@ export async function readPfPascal(
       `Cannot read PF-PASCAL: annotations must be auto, require or skip, got "${annotations}"`,
     );
   }
-  const pairFile = `image_pairs/${split}_pairs.csv`;
+  const candidates = pfPascalPairFiles(split);
+  let pairFile: string | undefined;
+  for (const file of candidates) {
+    if (await source.isFile(file)) {
+      pairFile = file;
+      break;
+    }
+  }
+  if (pairFile === undefined) {
+    throw new DatasetNotFoundError(
+      `Cannot read PF-PASCAL split ${split} under ${source.root}: none of ${
+        candidates.join(", ")
+      } exists`,
+      { path: source.locate(candidates[0]) },
+    );
+  }
   const path = source.locate(pairFile);
   const bad = (what: string) =>
     new DatasetMalformedError(`Cannot read PF-PASCAL pair list ${path}: ${what}`, { path });
@@ -281,10 +341,11 @@ export async function readPfPascal(
     );
   }
 
-  const fromMat = !hasKps && annotations !== "skip";
   const repeats = new Map<string, number>();
   const pairs: DatasetPair[] = [];
-  /** Per pair: its two annotation files (relative to the root), when keypoints come from them. */
+  /** Per pair: the inline keypoint rows (source, target), as stored. */
+  const inline: [number, number][][][] = [];
+  /** Per pair: its two annotation files, relative to the root. */
   const annotationFiles: [string, string][] = [];
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r];
@@ -293,10 +354,12 @@ export async function readPfPascal(
       throw bad(`${line} has ${row.length} columns, the header ${header.length}`);
     }
     const from = `PF-PASCAL pair list ${path} ${line}`;
-    const sourceImage = row[src].replaceAll("\\", "/");
-    const targetImage = row[trg].replaceAll("\\", "/");
-    source.locate(sourceImage, from);
-    source.locate(targetImage, from);
+    const [a, b] = [row[src], row[trg]].map((listed) => {
+      // The official loader joins the listed file name to JPEGImages/.
+      const rel = `${PF_PASCAL_DATA_DIR}/JPEGImages/${fileName(listed).name}`;
+      source.locate(rel, from);
+      return rel;
+    });
     const classId = Number(row[cls]);
     if (!Number.isInteger(classId) || classId < 1 || classId > VOC_CLASSES.length) {
       throw bad(`${line} has class "${row[cls]}", expected 1..${VOC_CLASSES.length}`);
@@ -316,18 +379,19 @@ export async function readPfPascal(
         `${line} has XA, YA, XB, YB lists of lengths ${lists.map((l) => l.length).join(", ")}`,
       );
     }
-    const interleave = (xs: number[], ys: number[]) => xs.flatMap((x, i) => [x, ys[i]]);
-    let pairId = `${category}/${stem(sourceImage)}-${stem(targetImage)}`;
+    const rowsOf = (xs: number[], ys: number[]) => xs.map((x, i): [number, number] => [x, ys[i]]);
+    inline.push([rowsOf(lists[0], lists[1]), rowsOf(lists[2], lists[3])]);
+    let pairId = `${category}/${fileName(a).stem}-${fileName(b).stem}`;
     const seen = (repeats.get(pairId) ?? 0) + 1;
     repeats.set(pairId, seen);
     if (seen > 1) pairId += `#${seen}`;
     const pair: DatasetPair = {
       pair_id: pairId,
       category,
-      source: sourceImage,
-      target: targetImage,
-      source_kps: toKeypoints(interleave(lists[0], lists[1]), "raw", maxKeypoints),
-      target_kps: toKeypoints(interleave(lists[2], lists[3]), "raw", maxKeypoints),
+      source: a,
+      target: b,
+      source_kps: new Float32Array(0),
+      target_kps: new Float32Array(0),
       source_size: null,
       target_size: null,
       threshold_base: "img",
@@ -339,14 +403,12 @@ export async function readPfPascal(
       }
       pair.flip = row[flipCol] === "1";
     }
-    if (fromMat) {
-      const files: [string, string] = [
-        pfPascalAnnotationFile(sourceImage, category),
-        pfPascalAnnotationFile(targetImage, category),
-      ];
-      for (const file of files) source.locate(file, from);
-      annotationFiles.push(files);
-    }
+    const files: [string, string] = [
+      pfPascalAnnotationFile(a, category),
+      pfPascalAnnotationFile(b, category),
+    ];
+    for (const file of files) source.locate(file, from);
+    annotationFiles.push(files);
     pairs.push(pair);
   }
 
@@ -364,21 +426,37 @@ export async function readPfPascal(
     return result;
   };
   const sizes = new ImageSizes(source, path);
+  const from = { mat: 0, csv: 0 };
   await allInOrder(pairs, async (pair, i) => {
     pair.source_size = await sizes.get(pair.source);
     pair.target_size = await sizes.get(pair.target);
     const t = pair.target_size;
     pair.threshold = t === null ? null : Math.max(t.width, t.height);
-    if (!fromMat) return;
-    const [a, b] = await Promise.all(annotationFiles[i].map(annotation));
-    if (a === null || b === null) return;
-    const common = a.points.flatMap((p, k) => p !== null && b.points[k] ? [k] : [])
-      .slice(0, maxKeypoints);
-    pair.source_kps = toKeypoints(common.flatMap((k) => a.points[k]!), "raw", Infinity);
-    pair.target_kps = toKeypoints(common.flatMap((k) => b.points[k]!), "raw", Infinity);
-    pair.keypoint_ids = common.map(String);
-    if (a.bbox) pair.source_bbox = a.bbox;
-    if (b.bbox) pair.target_bbox = b.bbox;
+    const [a, b] = annotations === "skip"
+      ? [null, null]
+      : await Promise.all(annotationFiles[i].map(annotation));
+    let kept: [number, number][][];
+    if (a !== null && b !== null) {
+      if (a.points.length !== b.points.length) {
+        throw new DatasetMalformedError(
+          `Cannot read PF-PASCAL pair ${pair.pair_id}: ${
+            annotationFiles[i][0]
+          } has ${a.points.length} keypoint rows, ${annotationFiles[i][1]} ${b.points.length}`,
+          { path: source.locate(annotationFiles[i][1]) },
+        );
+      }
+      const common = a.points.flatMap((p, k) => finite(p) && finite(b.points[k]) ? [k] : []);
+      kept = [common.map((k) => a.points[k]), common.map((k) => b.points[k])];
+      pair.keypoint_ids = common.slice(0, maxKeypoints).map(String);
+      if (a.bbox) pair.source_bbox = a.bbox;
+      if (b.bbox) pair.target_bbox = b.bbox;
+      from.mat++;
+    } else {
+      kept = inline[i];
+      if (kept[0].length) from.csv++;
+    }
+    pair.source_kps = toKeypoints(kept[0].flat(), keypoints, maxKeypoints);
+    pair.target_kps = toKeypoints(kept[1].flat(), keypoints, maxKeypoints);
   });
   let missingAnnotations = 0;
   for (const result of read.values()) if (await result === null) missingAnnotations++;
@@ -389,11 +467,11 @@ export async function readPfPascal(
     split,
     pair_source: "csv",
     pair_file: pairFile,
-    keypoints: "raw",
+    keypoints,
     max_keypoints: maxKeypoints,
     threshold_base: "img",
     missing_images: await sizes.missing(),
-    keypoint_source: hasKps ? "csv" : fromMat && missingAnnotations < read.size ? "mat" : "none",
+    keypoint_source: from.mat && from.csv ? "mixed" : from.mat ? "mat" : from.csv ? "csv" : "none",
     missing_annotations: missingAnnotations,
     pairs,
   };

@@ -6,6 +6,9 @@
  * 2 x 10: row 0 = x, row 1 = y, MATLAB 1-based floats). The test set is
  * every ordered pair within a class (900 pairs); the PCK threshold is the
  * larger side of the tight box around the target keypoints (`bbox-kp`).
+ * By default keypoints are floored, as the official loader does
+ * (`dataset/pfwillow.py`, `load_annotations`: `.float().floor()`), and the
+ * official pair list `test_pairs.csv` is read first.
  *
  * @example Usage
  * ```ts
@@ -41,10 +44,14 @@ import type { DatasetPair, DatasetSlice, KeypointConvention } from "./types.ts";
 /** The folder of images and `.mat` files under the root. */
 export const PF_WILLOW_IMAGE_DIR = "PF-dataset";
 
-/** The pair lists looked for, in this order, relative to the root. */
+/**
+ * The pair lists looked for, in this order, relative to the root: the
+ * official code's `test_pairs.csv` (`dataset/dataset.py`, metadata
+ * `pfwillow`), then CNNGeometric/NC-Net's `PF-dataset/test_pairs_pf.csv`.
+ */
 export const PF_WILLOW_PAIR_FILES: readonly string[] = Object.freeze([
-  "PF-dataset/test_pairs_pf.csv",
   "test_pairs.csv",
+  "PF-dataset/test_pairs_pf.csv",
 ]);
 
 /** Keypoints per image in a PF-WILLOW pair list. */
@@ -55,11 +62,11 @@ const CSV_COLUMNS = 2 + 4 * CSV_POINTS;
 export interface ReadPfWillowOptions {
   /**
    * How stored coordinates become keypoints. The files hold MATLAB 1-based
-   * floats: `"raw"` uses them as stored (DHPF, CATs, CNNGeometric),
-   * `"zero-based"` subtracts 1, `"floor"` rounds them down as the survey's
-   * official loader does.
+   * floats: `"floor"` rounds them down as the survey's official loader
+   * does (after rounding to float32, as `.float().floor()`), `"raw"` uses
+   * them as stored (DHPF, CATs, CNNGeometric), `"zero-based"` subtracts 1.
    *
-   * @default {"raw"}
+   * @default {"floor"}
    */
   keypoints?: KeypointConvention;
   /**
@@ -233,10 +240,11 @@ async function readCsvPairs(
 /**
  * Reads the PF-WILLOW test pairs.
  *
- * The pairs come from the first pair list found (`PF-dataset/test_pairs_pf.csv`
- * as CNNGeometric/NC-Net ship it, or `test_pairs.csv` as DHPF/CATs do; 42
- * columns: image A, image B, then 10 x and 10 y of A, then 10 x and 10 y of
- * B; paths relative to the root). Without one, they are all ordered pairs
+ * The pairs come from the first pair list found (`test_pairs.csv` as the
+ * official code, DHPF and CATs read it, or `PF-dataset/test_pairs_pf.csv`
+ * as CNNGeometric/NC-Net ship it; 42 columns: image A, image B, then 10 x
+ * and 10 y of A, then 10 x and 10 y of B; paths relative to the root), in
+ * its row order. Without one, they are all ordered pairs
  * (A != B) of the `.mat` files within each class folder of `PF-dataset/`,
  * sorted by class, then source name, then target name (code-unit order).
  *
@@ -265,8 +273,10 @@ async function readCsvPairs(
  * import { readPfWillow } from "./pf_willow.ts";
  * import assert from "node:assert/strict";
  *
- * const slice = await readPfWillow("../shared/data/pf-willow", { keypoints: "zero-based" });
+ * const slice = await readPfWillow("../shared/data/pf-willow");
  * const pair = slice.pairs[0];
+ * assert.equal(slice.keypoints, "floor");
+ * assert.ok(pair.source_kps.every(Number.isInteger));
  * assert.equal(pair.threshold_base, "bbox-kp");
  * assert.deepEqual(pair.source_size, { width: 300, height: 200 });
  * assert.equal(pair.source_kps.length, 20);
@@ -277,7 +287,7 @@ export async function readPfWillow(
   options: ReadPfWillowOptions = {},
 ): Promise<PfWillowSlice> {
   const source = openDataSource(root);
-  const keypoints = options.keypoints ?? "raw";
+  const keypoints = options.keypoints ?? "floor";
   const maxKeypoints = options.maxKeypoints ?? DEFAULT_MAX_KEYPOINTS;
   const pairSource = options.pairSource ?? "auto";
   checkKeypointConvention(keypoints);

@@ -53,7 +53,8 @@ export type ThresholdBase = "bbox" | "bbox-kp" | "img";
  * How stored keypoint coordinates are turned into the pair's keypoints:
  * - `raw`: as stored (DHPF, CATs, CNNGeometric, GeoAware-SC).
  * - `zero-based`: minus 1, for files written with MATLAB's 1-based origin.
- * - `floor`: rounded down, as the survey's official PF-WILLOW loader does.
+ * - `floor`: rounded down (from float32), as the survey's official PF-WILLOW
+ *   and PF-PASCAL loaders do (the default of both).
  */
 export type KeypointConvention = typeof KEYPOINT_CONVENTIONS[number];
 
@@ -131,7 +132,7 @@ export interface DatasetSlice {
   pair_source: string;
   /** The file the pairs were listed in, relative to the root; `null` when none. */
   pair_file: string | null;
-  /** The keypoint convention applied. */
+  /** The keypoint convention applied (`raw` where the dataset has no choice). */
   keypoints: KeypointConvention;
   /** The most keypoints kept per pair (the first ones). */
   max_keypoints: number;

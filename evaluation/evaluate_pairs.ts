@@ -18,6 +18,7 @@ import type { ModelRef } from "../models/model_ref.ts";
 import { FeaturesNotResidentError } from "../errors/mod.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { ResizeMode } from "../core/frame.ts";
+import type { ResampleMode } from "../core/model_input.ts";
 import { PckAccumulator, type PckComparison, type PckSummary } from "../core/pck.ts";
 import type { PckSums } from "../core/pck.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
@@ -31,6 +32,7 @@ export interface EvaluationOptions {
   model: ModelRef;
   resolution: number;
   resize: ResizeMode;
+  resample: ResampleMode;
   localizer: LocalizerOptions;
   alphas: number[];
   frames: ScoringFrame[];
@@ -166,6 +168,7 @@ export async function evaluatePairs(
     model: options.model,
     resolution: options.resolution,
     resize: options.resize,
+    resample: options.resample,
     signal: options.signal,
   });
   let done = 0;

@@ -29,11 +29,13 @@ const PROTOCOL_FIELDS = [
   "alphas",
   "resolution",
   "resize",
+  "resample",
   "model",
   "localizer",
   "keypoints",
   "max_keypoints",
   "pair_source",
+  "dataset_options",
 ] as const;
 
 /**

@@ -6,7 +6,7 @@
  *
  * @example Usage
  * ```ts ignore
- * const report = evaluationReport(outcome, { slice, request, model: "dsift", resolution: 256, localizer, frames: ["official"] });
+ * const report = evaluationReport(outcome, { slice, request, model: "dsift", resolution: 256, localizer, frames: ["official"], protocol });
  * report.pck.per_image.all["0.1"];
  * ```
  *
@@ -19,6 +19,7 @@ import { PckAccumulator } from "../core/pck.ts";
 import type { DatasetSlice } from "../datasets/types.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { PckSummary, PckSums } from "../core/pck.ts";
+import type { ProtocolEcho } from "./protocol_echo.ts";
 
 /** What the report echoes besides the outcome. */
 export interface ReportContext {
@@ -28,6 +29,7 @@ export interface ReportContext {
     | "by"
     | "alphas"
     | "resize"
+    | "resample"
     | "comparison"
     | "categories"
     | "pair_ids"
@@ -40,6 +42,8 @@ export interface ReportContext {
   resolution: number;
   localizer: LocalizerOptions;
   frames: ScoringFrame[];
+  /** The dataset options and the settings that differ from the official protocol. */
+  protocol: ProtocolEcho;
 }
 
 /** PCK of one difficulty level: over all pairs of that level. */
@@ -74,12 +78,17 @@ export interface EvaluationReport {
   alphas: string[];
   resolution: number;
   resize: string;
+  resample: string;
   model: string;
   localizer: LocalizerOptions;
   keypoints: string;
   max_keypoints: number;
   pair_source: string;
   pair_file: string | null;
+  /** Every dataset option that applies, with its value (see `datasets/dataset_options.ts`). */
+  dataset_options: ProtocolEcho["dataset_options"];
+  /** Each setting that differs from the official code's; empty for the official protocol. */
+  non_official: ProtocolEcho["non_official"];
   selection: Record<string, unknown>;
   n_pairs: number;
   n_points: number;
@@ -148,12 +157,15 @@ export function evaluationReport(
     alphas: first.alphas,
     resolution: context.resolution,
     resize: request.resize,
+    resample: request.resample,
     model: context.model,
     localizer: context.localizer,
     keypoints: slice.keypoints,
     max_keypoints: slice.max_keypoints,
     pair_source: slice.pair_source,
     pair_file: slice.pair_file,
+    dataset_options: context.protocol.dataset_options,
+    non_official: context.protocol.non_official,
     selection,
     n_pairs: first.pairs,
     n_points: first.points,

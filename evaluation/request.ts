@@ -1,12 +1,13 @@
 /**
- * The evaluate request: the body of `POST /v1/evaluate` and the flags of
- * `deno task eval`, declared once. {@linkcode EvaluateRequest} is what the
- * schema parses to, and every later stage (running, the report's protocol
+ * The evaluate request: the body of `POST /v1/evaluate`, the query of
+ * `GET /v1/datasets/{name}/pairs` and the flags of `deno task eval`,
+ * declared once. {@linkcode EvaluateRequest} is what the schema parses to,
+ * and every later stage (reading the pairs, running, the report's protocol
  * echo, saved runs) reads that type.
  *
  * @example Usage
  * ```ts
- * import { EvaluateRequestSchema } from "./request.ts";
+ * import { EvaluateRequestSchema, requestFromStrings } from "./request.ts";
  * import assert from "node:assert/strict";
  *
  * const r = EvaluateRequestSchema.parse({ dataset: "pfwillow" });
@@ -14,6 +15,11 @@
  * assert.deepEqual(r.alphas, [0.01, 0.05, 0.1, 0.15]);
  * assert.equal(r.frame, "official");
  * assert.ok(!EvaluateRequestSchema.safeParse({ dataset: "pfwillow", shards: 2, shard: 2 }).success);
+ * // An option for another dataset is refused, not ignored.
+ * assert.ok(!EvaluateRequestSchema.safeParse({ dataset: "spair", keypoints: "raw" }).success);
+ * // Query strings and flags arrive as text.
+ * const q = requestFromStrings({ dataset: "ap10k", sample: "2", alphas: "0.05,0.1" });
+ * assert.deepEqual(EvaluateRequestSchema.parse(q).alphas, [0.05, 0.1]);
  * ```
  *
  * @module
@@ -21,7 +27,8 @@
 
 import { z } from "zod";
 import { MatchOptionsSchema } from "../workers/match_options.ts";
-import { DATASET_IDS, KEYPOINT_CONVENTIONS } from "../datasets/types.ts";
+import { DATASET_IDS } from "../datasets/types.ts";
+import { datasetOptionIssues, DatasetOptionsSchema } from "../datasets/dataset_options.ts";
 import { PCK_COMPARISONS } from "../core/pck.ts";
 
 /** Scoring frames: the survey's stretched square, or original pixels. */
@@ -35,6 +42,13 @@ export const AVERAGINGS = Object.freeze(["image", "point"] as const);
 
 /** One of {@linkcode AVERAGINGS}. */
 export type Averaging = typeof AVERAGINGS[number];
+
+/** Fields that are lists (comma-separated in query strings and flags). */
+const LIST_FIELDS = new Set(["alphas", "categories", "pair_ids"]);
+/** Fields that are numbers in JSON. */
+const NUMBER_FIELDS = new Set(["alphas", "offset", "limit", "shards", "shard"]);
+/** Fields that are booleans in JSON. */
+const BOOLEAN_FIELDS = new Set(["return_predictions", "save_run"]);
 
 /** The request body. */
 export const EvaluateRequestSchema = MatchOptionsSchema.extend({
@@ -50,14 +64,47 @@ export const EvaluateRequestSchema = MatchOptionsSchema.extend({
   by: z.enum(AVERAGINGS).default("image"),
   frame: z.enum([...SCORING_FRAMES, "both"]).default("official"),
   comparison: z.enum(PCK_COMPARISONS).default("<="),
-  keypoints: z.enum(KEYPOINT_CONVENTIONS).optional(),
+  ...DatasetOptionsSchema.shape,
   return_predictions: z.boolean().default(false),
   /** Save the report in `RUNS_DIR` (the route and `deno task eval --save`). */
   save_run: z.boolean().default(false),
-}).refine((r) => r.shard === undefined || r.shard < (r.shards ?? 1), {
-  message: "shard must be less than shards",
-  path: ["shard"],
+}).superRefine((r, ctx) => {
+  if (r.shard !== undefined && r.shard >= (r.shards ?? 1)) {
+    ctx.addIssue({ code: "custom", path: ["shard"], message: "shard must be less than shards" });
+  }
+  for (const issue of datasetOptionIssues(r.dataset, r.split, r)) {
+    ctx.addIssue({ code: "custom", ...issue });
+  }
 });
 
 /** A validated evaluate request. */
 export type EvaluateRequest = z.output<typeof EvaluateRequestSchema>;
+
+/**
+ * Turns text values (a query string, command-line flags) into the JSON
+ * shapes of {@linkcode EvaluateRequestSchema}: lists split at commas,
+ * numbers and booleans parsed; other values stay text (the match options
+ * coerce their own). Names may use `-` for `_`.
+ *
+ * @param values Field names and their text.
+ * @returns A body for the schema to validate.
+ */
+export function requestFromStrings(
+  values: Record<string, string | boolean | undefined>,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const k = name.replaceAll("-", "_");
+    if (typeof value === "boolean") {
+      body[k] = value;
+      continue;
+    }
+    const parse = (v: string) => NUMBER_FIELDS.has(k) && v.trim() !== "" ? Number(v) : v;
+    if (LIST_FIELDS.has(k)) body[k] = value.split(",").filter(Boolean).map(parse);
+    else if (BOOLEAN_FIELDS.has(k)) {
+      body[k] = value === "true" ? true : value === "false" ? false : value;
+    } else body[k] = parse(value);
+  }
+  return body;
+}

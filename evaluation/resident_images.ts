@@ -36,6 +36,7 @@ import { featureKey } from "../workers/feature_cache.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import type { DataSource } from "../datasets/data_source.ts";
 import type { ResizeMode } from "../core/frame.ts";
+import type { ResampleMode } from "../core/model_input.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import { FeaturesNotResidentError, PoolSaturatedError, WorkerCrashedError } from "../errors/mod.ts";
 
@@ -52,6 +53,7 @@ export interface ResidentImagesOptions {
   model: ModelRef;
   resolution: number;
   resize: ResizeMode;
+  resample: ResampleMode;
   /** Images extracted ahead of the one a pair waits for (default: one per worker). */
   lookahead?: number;
   /** Stops everything: no job is sent after it aborts, and queued ones are withdrawn. */
@@ -266,13 +268,14 @@ export class ResidentImages {
     const image = await this.#read(path);
     // The bytes move to the worker; a second extraction (after a crash) reads them again.
     this.#bytes.delete(path);
-    const { model, resolution, resize } = this.#options;
+    const { model, resolution, resize, resample } = this.#options;
     const s = await this.#run("extract_resident", {
       key: this.#key(path),
       image,
       model,
       resolution,
       resize,
+      resample,
     }, { worker, transfer: [image.buffer as ArrayBuffer] });
     this.#stats.extractions++;
     this.#stats.extract += s.timings.decode + s.timings.preprocess + s.timings.extract;

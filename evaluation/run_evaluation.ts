@@ -16,13 +16,12 @@ import type { WorkerPool } from "../workers/pool.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { localizerOf } from "../workers/match_options.ts";
-import { readDataset } from "../datasets/read_dataset.ts";
-import { type DatasetRoots, requireRoot } from "../datasets/roots.ts";
-import { selectPairs } from "../datasets/select_pairs.ts";
+import type { DatasetRoots } from "../datasets/roots.ts";
 import { evaluatePairs, type EvaluationProgress } from "./evaluate_pairs.ts";
 import { type EvaluationReport, evaluationReport } from "./report.ts";
 import type { DatasetSlice } from "../datasets/types.ts";
 import type { EvaluateRequest, ScoringFrame } from "./request.ts";
+import { readScoredPairs, type ScoredPairs } from "./scored_pairs.ts";
 
 /** What an evaluation needs from the service. */
 export interface EvaluationDeps {
@@ -42,15 +41,12 @@ export interface EvaluationDeps {
  * before a streamed answer begins, and a caller that runs many slices of
  * one split (job shards) reads the split once.
  */
-export interface PreparedEvaluation {
-  request: EvaluateRequest;
+export interface PreparedEvaluation extends ScoredPairs {
+  /** The request, its model filled in (the default when it named none). */
+  request: EvaluateRequest & { model: string };
   /** The model's id and its resolved files. */
   modelId: string;
   model: ModelRef;
-  resolution: number;
-  /** The split as read; `pairs` is the selected slice of it. */
-  slice: DatasetSlice;
-  pairs: DatasetSlice["pairs"];
   frames: ScoringFrame[];
 }
 
@@ -70,21 +66,14 @@ export async function prepareEvaluation(
   deps: EvaluationDeps,
   options: { slice?: DatasetSlice } = {},
 ): Promise<PreparedEvaluation> {
-  const descriptor = deps.registry.get(req.model ?? deps.defaultModel);
-  const resolution = deps.registry.resolution(descriptor, req.resolution);
-  const model = await deps.resolveModel(descriptor.id);
-  const slice = options.slice ??
-    await readDataset(req.dataset, requireRoot(deps.roots, req.dataset), {
-      split: req.split,
-      keypoints: req.keypoints,
-    });
+  const request = { ...req, model: req.model ?? deps.defaultModel };
+  const scored = await readScoredPairs(request, deps, options);
+  const model = await deps.resolveModel(deps.registry.get(request.model).id);
   return {
-    request: req,
-    modelId: descriptor.id,
+    ...scored,
+    request,
+    modelId: model.descriptor.id,
     model,
-    resolution,
-    slice,
-    pairs: selectPairs(slice.pairs, req),
     frames: req.frame === "both" ? ["official", "original"] : [req.frame],
   };
 }
@@ -106,10 +95,13 @@ export async function evaluatePrepared(
 ): Promise<EvaluationReport> {
   const { request: req, slice, frames } = prepared;
   const localizer = localizerOf(req);
-  const outcome = await evaluatePairs({ ...slice, pairs: prepared.pairs }, deps.pool, {
+  // The matcher is given the clamped queries; ground truth and thresholds stay the dataset's.
+  const matched = prepared.pairs.map((p, i) => ({ ...p, source_kps: prepared.queries[i] }));
+  const outcome = await evaluatePairs({ ...slice, pairs: matched }, deps.pool, {
     model: prepared.model,
     resolution: prepared.resolution,
     resize: req.resize,
+    resample: req.resample,
     localizer,
     alphas: req.alphas,
     frames,
@@ -124,6 +116,7 @@ export async function evaluatePrepared(
     resolution: prepared.resolution,
     localizer,
     frames,
+    protocol: prepared.protocol,
   });
 }
 

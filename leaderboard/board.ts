@@ -125,9 +125,13 @@ export function runEntry(run: SavedRun, alpha?: string): LeaderboardRun {
       alphas: r.alphas,
       resolution: r.resolution,
       resize: r.resize,
+      // Runs saved before these fields existed have none.
+      resample: r.resample ?? null,
       model: r.model,
       localizer: r.localizer ?? null,
       keypoints: r.keypoints ?? null,
+      dataset_options: r.dataset_options ?? null,
+      non_official: r.non_official ?? null,
       selection: r.selection ?? {},
       n_pairs: r.n_pairs,
       n_points: r.n_points,

@@ -34,6 +34,14 @@
  * the registry is built (`ModelRegistry`), since it needs the other
  * descriptors.
  *
+ * Three fields have natural defaults, filled in by the schema: `layout` is
+ * `tokens` when `prefix_tokens` is given and `chw` otherwise (then
+ * `prefix_tokens` is 0); `resolutions` is every multiple of `patch_size`
+ * from `patch_size` up to {@linkcode DEFAULT_MAX_RESOLUTION}. A ViT
+ * descriptor needs only `id`, `url`, `input`, `output`, `patch_size`,
+ * `prefix_tokens`, `feature_dim`, `mean`, `std` and `default_resolution`
+ * (plus `sha256` to pin the file).
+ *
  * @example Usage
  * ```ts
  * import { ModelDescriptorSchema } from "./descriptor.ts";
@@ -55,6 +63,12 @@
  * };
  * assert.ok(ModelDescriptorSchema.safeParse(vit).success);
  * assert.ok(!ModelDescriptorSchema.safeParse({ ...vit, default_resolution: 450 }).success);
+ *
+ * // Without layout and resolutions: tokens (prefix_tokens is given), any multiple of 14 to 2044.
+ * const { layout: _l, resolutions: _r, ...documented } = vit;
+ * const filled = ModelDescriptorSchema.parse(documented);
+ * assert.equal(filled.layout, "tokens");
+ * assert.deepEqual(filled.resolutions, { min: 14, max: 2044 });
  *
  * const fused = {
  *   id: "fused",
@@ -87,6 +101,26 @@ export const FEATURE_LAYOUTS = Object.freeze(["tokens", "chw"] as const);
 
 /** One of {@linkcode FEATURE_LAYOUTS}. */
 export type FeatureLayout = typeof FEATURE_LAYOUTS[number];
+
+/**
+ * The largest input side a descriptor without `resolutions` accepts (its
+ * largest multiple of `patch_size` up to this). A `3 x 2048 x 2048` float32
+ * input is 48 MiB; the model's activations reach the backends' memory limits
+ * (WASM's 4 GiB heap first) earlier for large models, which then fail with
+ * `model_unavailable` rather than being refused up front.
+ */
+export const DEFAULT_MAX_RESOLUTION = 2048;
+
+/**
+ * The `resolutions` of a descriptor that names none: every multiple of the
+ * patch size up to {@linkcode DEFAULT_MAX_RESOLUTION}.
+ */
+function defaultResolutions(patchSize: number): { min: number; max: number } {
+  return {
+    min: patchSize,
+    max: Math.max(patchSize, DEFAULT_MAX_RESOLUTION - (DEFAULT_MAX_RESOLUTION % patchSize)),
+  };
+}
 
 const positiveInt = z.number().int().positive();
 const finite = z.number().finite();
@@ -231,7 +265,10 @@ const sharedFields = {
   feature_dim: positiveInt,
   /** Input side used when a request names none. */
   default_resolution: positiveInt,
-  /** Smallest and largest input side accepted (both multiples of `patch_size`). */
+  /**
+   * Smallest and largest input side accepted (both multiples of `patch_size`;
+   * default: `patch_size` to the largest multiple up to {@linkcode DEFAULT_MAX_RESOLUTION}).
+   */
   resolutions: z.strictObject({ min: positiveInt, max: positiveInt }),
   /** Licence of the weights, for humans. */
   license: z.string().optional(),
@@ -253,9 +290,9 @@ const backboneFields = {
   input: z.string().min(1),
   /** Name of the feature output. */
   output: z.string().min(1),
-  /** Output layout. */
+  /** Output layout (default: `tokens` when `prefix_tokens` is given, else `chw`). */
   layout: z.enum(FEATURE_LAYOUTS),
-  /** Tokens before the patch tokens (CLS, registers); 0 for `chw`. */
+  /** Tokens before the patch tokens (CLS, registers); 0 for `chw` (the default). */
   prefix_tokens: z.number().int().nonnegative(),
   /** Per-channel mean applied to pixels in [0, 1]. */
   mean: z.tuple([finite, finite, finite]),
@@ -279,6 +316,9 @@ const compositeFields = {
 
 /** The backbone-only fields, which a composite must not carry. */
 const BACKBONE_ONLY = Object.keys(backboneFields) as (keyof typeof backboneFields)[];
+
+/** Backbone fields that may be left out: the schema fills them in (see the module doc). */
+const DEFAULTED: ReadonlySet<string> = new Set(["layout", "prefix_tokens"]);
 
 /** A feature backbone: one ONNX file from image to grid. */
 export const BackboneDescriptorSchema = z.strictObject({
@@ -330,6 +370,7 @@ export type ModelDescriptor = BackboneDescriptor | CompositeDescriptor;
  */
 export const ModelDescriptorSchema = z.strictObject({
   ...sharedFields,
+  resolutions: sharedFields.resolutions.optional(),
   url: z.string().min(1).superRefine((url, ctx) => {
     if (url === COMPOSITE_URL) return;
     if (url.toLowerCase().startsWith(COMPOSITE_URL)) {
@@ -348,7 +389,7 @@ export const ModelDescriptorSchema = z.strictObject({
   ...z.object(compositeFields).partial().shape,
 }).superRefine((d, ctx) => {
   const p = d.patch_size;
-  const { min, max } = d.resolutions;
+  const { min, max } = d.resolutions ?? defaultResolutions(p);
   const issue = (path: (string | number)[], message: string) =>
     ctx.addIssue({ code: "custom", path, message });
   if (min > max) issue(["resolutions"], `min (${min}) must not exceed max (${max})`);
@@ -376,12 +417,13 @@ export const ModelDescriptorSchema = z.strictObject({
     if (d[field] !== undefined) issue([field], `applies only when url is \`${COMPOSITE_URL}\``);
   }
   for (const field of BACKBONE_ONLY) {
-    const required = !backboneFields[field].safeParse(undefined).success;
+    const required = !backboneFields[field].safeParse(undefined).success &&
+      !DEFAULTED.has(field);
     if (required && d[field] === undefined) {
       issue([field], "Required for a backbone (a url other than `composite:`)");
     }
   }
-  if (d.layout === "chw" && d.prefix_tokens !== 0) {
+  if (d.layout === "chw" && (d.prefix_tokens ?? 0) !== 0) {
     issue(["prefix_tokens"], "must be 0 for the chw layout");
   }
   if (d.tfjs) {
@@ -399,4 +441,10 @@ export const ModelDescriptorSchema = z.strictObject({
       issue(["tfjs", "weights"], "at least one weight must be above 0");
     }
   }
-}).transform((d) => d as ModelDescriptor);
+}).transform((d): ModelDescriptor => {
+  const resolutions = d.resolutions ?? defaultResolutions(d.patch_size);
+  if (d.url === COMPOSITE_URL) return { ...d, resolutions } as ModelDescriptor;
+  // Natural defaults: a token layout when prefix tokens are named, else feature maps.
+  const layout = d.layout ?? (d.prefix_tokens === undefined ? "chw" : "tokens");
+  return { ...d, resolutions, layout, prefix_tokens: d.prefix_tokens ?? 0 } as ModelDescriptor;
+});

@@ -25,6 +25,7 @@ import { rateLimit } from "./middleware/rate_limit.ts";
 import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
+import features from "./features.ts";
 import evaluate from "./evaluate.ts";
 import leaderboard from "./leaderboard.ts";
 import datasets from "./datasets.ts";
@@ -68,6 +69,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", health);
   app.route("/v1/models", models);
   app.route("/v1/match", match);
+  app.route("/v1/features", features);
   app.route("/v1/evaluate", evaluate);
   app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);

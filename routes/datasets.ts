@@ -1,8 +1,10 @@
 /**
  * `GET /v1/datasets`: which benchmarks are present, their splits, categories
- * and pair counts. `GET /v1/datasets/{name}/pairs`: the pairs of a slice with
- * keypoints, image sizes and thresholds in both scoring frames, so users see
- * exactly what is scored.
+ * and pair counts. `GET /v1/datasets/{name}/pairs`: exactly the pairs an
+ * evaluation with the same options scores (it takes the query of
+ * `/v1/evaluate`'s body, read by the same code), with keypoints, the query
+ * points as matched, image sizes and ground truth and thresholds in both
+ * scoring frames.
  *
  * @module
  */
@@ -10,20 +12,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
-import { validate } from "./_validate.ts";
+import { parseInput, validate } from "./_validate.ts";
 import { DATASET_SPLITS, readDataset } from "../datasets/read_dataset.ts";
-import { requireRoot } from "../datasets/roots.ts";
-import { selectPairs } from "../datasets/select_pairs.ts";
 import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/types.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
-
-const PairsQuery = z.object({
-  split: z.string().min(1).default("test"),
-  categories: z.string().optional().transform((s) => s?.split(",").filter(Boolean)),
-  offset: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
-  resolution: z.coerce.number().int().min(2).optional(),
-});
+import { EvaluateRequestSchema, requestFromStrings } from "../evaluation/request.ts";
+import { readScoredPairs } from "../evaluation/scored_pairs.ts";
 
 const app = new Hono<AppEnv>();
 
@@ -56,16 +50,18 @@ app.get("/", async (c) => {
 app.get(
   "/:name/pairs",
   validate("param", z.object({ name: z.enum(DATASET_IDS) })),
-  validate("query", PairsQuery),
   async (c) => {
     const { name } = c.req.valid("param");
-    const q = c.req.valid("query");
+    const req = parseInput(
+      EvaluateRequestSchema,
+      requestFromStrings({ ...c.req.query(), dataset: name }),
+    );
     const { registry, config, defaultModel } = c.var.services;
-    const size = q.resolution ?? registry.get(defaultModel).default_resolution;
-    const slice = await readDataset(name, requireRoot(config.datasets, name), { split: q.split });
-    const selected = selectPairs(slice.pairs, { categories: q.categories });
-    const offset = q.offset ?? 0;
-    const page = selected.slice(offset, offset + q.limit);
+    const scored = await readScoredPairs({ ...req, model: req.model ?? defaultModel }, {
+      registry,
+      roots: config.datasets,
+    });
+    const { slice, resolution } = scored;
     return c.json({
       dataset: slice.dataset,
       split: slice.split,
@@ -74,11 +70,14 @@ app.get(
       keypoints: slice.keypoints,
       max_keypoints: slice.max_keypoints,
       thres_type: slice.threshold_base,
-      official_frame_size: size,
-      total: selected.length,
-      offset,
-      limit: q.limit,
-      pairs: page.map((p) => describePair(p, size)),
+      model: req.model,
+      resolution,
+      resize: req.resize,
+      official_frame_size: resolution,
+      dataset_options: scored.protocol.dataset_options,
+      non_official: scored.protocol.non_official,
+      total: scored.pairs.length,
+      pairs: scored.pairs.map((p, i) => describePair(p, scored.queries[i], resolution)),
     });
   },
 );
@@ -101,7 +100,7 @@ function points(kps: Float32Array): [number, number][] {
   return out;
 }
 
-function describePair(p: DatasetPair, size: number) {
+function describePair(p: DatasetPair, query: Float32Array, size: number) {
   let official = null;
   if (p.target_size && p.target_kps.length) {
     const o = toOfficialFrame({
@@ -122,6 +121,7 @@ function describePair(p: DatasetPair, size: number) {
     source_size: p.source_size,
     target_size: p.target_size,
     source_kps: points(p.source_kps),
+    query: points(query),
     target_kps: points(p.target_kps),
     threshold_base: p.threshold_base,
     ...(p.source_bbox ? { source_bbox: p.source_bbox, target_bbox: p.target_bbox } : {}),

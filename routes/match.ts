@@ -10,10 +10,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app_env.ts";
 import { TooManyPointsError } from "../errors/mod.ts";
-import { limitBody } from "./middleware/body_limit.ts";
+import { imageBodyLimit } from "./middleware/image_body_limit.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
 import { parseInput } from "./_validate.ts";
-import { readMatchRequest } from "./_match_body.ts";
+import { readMatchRequest } from "./_image_body.ts";
+import { inputConventions } from "./_conventions.ts";
 import { checkImage } from "../workers/image_limits.ts";
 import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
 
@@ -36,8 +37,7 @@ const app = new Hono<AppEnv>();
 app.post(
   "/",
   overloadGuard(),
-  // Two images of at most maxBytes each, base64 in JSON (4/3), plus fields.
-  limitBody((c) => Math.ceil(c.var.services.config.limits.maxBytes * 2 * 1.4) + 1_000_000),
+  imageBodyLimit(2),
   async (c) => {
     const { pool, config, registry, resolveModel, defaultModel } = c.var.services;
     const body = await readMatchRequest(c.req.raw);
@@ -65,6 +65,7 @@ app.post(
       model,
       resolution,
       resize: options.resize,
+      resample: options.resample,
       localizer,
     }, { transfer: [body.source.buffer as ArrayBuffer, body.target.buffer as ArrayBuffer] });
     const total = performance.now() - started;
@@ -84,14 +85,8 @@ app.post(
       target: result.target_size,
       grid: result.grid,
       conventions: {
-        resolution,
-        resize: options.resize,
+        ...inputConventions({ resolution, resize: options.resize, resample: options.resample }),
         localizer,
-        coordinates:
-          "pixels; integer coordinates are pixel centres, (0, 0) is the centre of the top-left pixel, x right, y down",
-        grid_mapping: options.resize === "stretch"
-          ? "x' = x * (S - 1) / (W - 1) into the S x S input, then g = x' * (w - 1) / (S - 1) (align corners)"
-          : "x' = x * S / max(W, H) + pad into the letterboxed S x S input, then g = x' * (w - 1) / (S - 1) (align corners)",
       },
       timings_ms: { ...result.timings, total },
     });

@@ -31,7 +31,7 @@
  *   { model: "dsift", extractor: dsift, weight: 1, resolution: 128, channels: 128 },
  * ]);
  * const image = { width: 20, height: 10, data: new Uint8Array(20 * 10 * 3).fill(128) };
- * const { grid, frame } = await fused.extract(image, { resolution: 96, resize: "stretch" });
+ * const { grid, frame } = await fused.extract(image, { resolution: 96, resize: "stretch", resample: "torch" });
  * assert.deepEqual([grid.channels, grid.height, grid.width, frame.size], [256, 12, 12, 96]);
  * await dsift.release();
  * ```
@@ -41,11 +41,11 @@
 
 import type { CompositeDescriptor } from "../models/descriptor.ts";
 import { ModelContractError } from "../errors/mod.ts";
-import { makeFrame, type ResizeMode } from "../core/frame.ts";
+import { makeFrame } from "../core/frame.ts";
 import { fuseFeatureMaps, type WeightedFeatureMap } from "../core/fuse_feature_maps.ts";
 import { DEFAULT_FEATURE_RESIZE } from "../core/resize_feature_map.ts";
 import type { DecodedImage } from "./decode_image.ts";
-import type { ExtractedFeatures, GridExtractor } from "./feature_extractor.ts";
+import type { ExtractedFeatures, GridExtractor, InputOptions } from "./feature_extractor.ts";
 import type { BackendName } from "./session.ts";
 
 /** One component, opened. */
@@ -121,8 +121,8 @@ export class CompositeExtractor implements GridExtractor {
    *
    * @param image Decoded RGB image.
    * @param options `resolution`: the side `S` that sets the common grid
-   *   (`S / patch_size`) and the frame; `resize`: how every component and the
-   *   frame fit the image.
+   *   (`S / patch_size`) and the frame; `resize` and `resample`: how every
+   *   component and the frame fit the image.
    * @returns The fused `[sum C_i, S/p, S/p]` grid and the composite's frame.
    * @throws {RangeError} When `S` is not a multiple of the composite's patch size.
    * @throws {ModelContractError} When a component's features do not have the
@@ -130,10 +130,10 @@ export class CompositeExtractor implements GridExtractor {
    */
   async extract(
     image: DecodedImage,
-    options: { resolution: number; resize: ResizeMode },
+    options: InputOptions,
   ): Promise<ExtractedFeatures> {
     const d = this.#descriptor;
-    const { resolution, resize } = options;
+    const { resolution, resize, resample } = options;
     const cells = resolution / d.patch_size;
     if (!Number.isInteger(cells)) {
       throw new RangeError(
@@ -146,7 +146,11 @@ export class CompositeExtractor implements GridExtractor {
     let preprocess = 0;
     let extract = 0;
     for (const part of this.#parts) {
-      const f = await part.extractor.extract(image, { resolution: part.resolution, resize });
+      const f = await part.extractor.extract(image, {
+        resolution: part.resolution,
+        resize,
+        resample,
+      });
       if (f.grid.channels !== part.channels) {
         throw new ModelContractError(
           `Cannot fuse composite model \`${d.id}\`: component \`${part.model}\` returned ${f.grid.channels} channels, its descriptor declares ${part.channels}`,

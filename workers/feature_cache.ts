@@ -21,6 +21,7 @@
  *   model: { descriptor: BUILTIN_MODELS.dsift },
  *   resolution: 64,
  *   resize: "stretch",
+ *   resample: "torch",
  * });
  * const grid = { data: new Float32Array(128), channels: 2, height: 8, width: 8 };
  * const frame = makeFrame({ width: 64, height: 64 }, { size: 64, mode: "stretch" });
@@ -60,15 +61,22 @@ export interface ResidentFeatures {
  * import assert from "node:assert/strict";
  *
  * const model = { descriptor: BUILTIN_MODELS.dsift };
- * const a = featureKey("a.png", { model, resolution: 64, resize: "stretch" });
- * assert.notEqual(a, featureKey("a.png", { model, resolution: 128, resize: "stretch" }));
- * assert.equal(a, featureKey("a.png", { model, resolution: 64, resize: "stretch" }));
+ * const a = featureKey("a.png", { model, resolution: 64, resize: "stretch", resample: "torch" });
+ * assert.notEqual(a, featureKey("a.png", { model, resolution: 128, resize: "stretch", resample: "torch" }));
+ * assert.equal(a, featureKey("a.png", { model, resolution: 64, resize: "stretch", resample: "torch" }));
+ * assert.notEqual(a, featureKey("a.png", { model, resolution: 64, resize: "stretch", resample: "pil" }));
  * ```
  */
 export function featureKey(image: string, options: ExtractOptions): string {
   const m = options.model;
-  return [image, m.descriptor.id, m.file ?? m.descriptor.url, options.resolution, options.resize]
-    .join("\u0000");
+  return [
+    image,
+    m.descriptor.id,
+    m.file ?? m.descriptor.url,
+    options.resolution,
+    options.resize,
+    options.resample,
+  ].join("\u0000");
 }
 
 /** A worker's resident features, least recently used first. */

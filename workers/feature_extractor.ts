@@ -11,7 +11,7 @@
  *
  * const fx = await FeatureExtractor.create({ descriptor: BUILTIN_MODELS.dsift });
  * const image = { width: 20, height: 10, data: new Uint8Array(20 * 10 * 3).fill(128) };
- * const { grid } = await fx.extract(image, { resolution: 64, resize: "stretch" });
+ * const { grid } = await fx.extract(image, { resolution: 64, resize: "stretch", resample: "torch" });
  * assert.deepEqual([grid.channels, grid.height, grid.width], [128, 8, 8]);
  * await fx.release();
  * ```
@@ -23,9 +23,7 @@ import type { ModelRef } from "../models/model_ref.ts";
 import type { DecodedImage } from "./decode_image.ts";
 import type { ResizeMode } from "../core/frame.ts";
 import { type Frame, makeFrame } from "../core/frame.ts";
-import { resizeBilinear } from "../core/resize.ts";
-import { padImage } from "../core/pad_image.ts";
-import { toNormalizedCHW } from "../core/normalize.ts";
+import { type ResampleMode, toModelInput } from "../core/model_input.ts";
 import { type FeatureGrid, toFeatureGrid } from "../core/feature_grid.ts";
 import { embeddedModelBytes } from "../models/embedded.ts";
 import { ModelContractError, ModelLoadError } from "../errors/mod.ts";
@@ -40,6 +38,16 @@ export interface ExtractedFeatures {
   timings: { preprocess: number; extract: number };
 }
 
+/** How an image becomes a model input: the side `S`, the fit and the resampling. */
+export interface InputOptions {
+  /** Side `S` of the square model input. */
+  resolution: number;
+  /** How the image fits the `S x S` frame. */
+  resize: ResizeMode;
+  /** How the image is resampled to it. */
+  resample: ResampleMode;
+}
+
 /**
  * Anything that turns a decoded image into a feature grid and its frame:
  * a backbone ({@linkcode FeatureExtractor}), a composite, a model with its head.
@@ -51,13 +59,10 @@ export interface GridExtractor {
    * Extracts one image's features.
    *
    * @param image Decoded RGB image.
-   * @param options Input side and resize mode.
+   * @param options Input side, resize and resample modes.
    * @returns The grid, the frame that maps image pixels to it, and timings.
    */
-  extract(
-    image: DecodedImage,
-    options: { resolution: number; resize: ResizeMode },
-  ): Promise<ExtractedFeatures>;
+  extract(image: DecodedImage, options: InputOptions): Promise<ExtractedFeatures>;
 }
 
 /** One backbone's session plus the descriptor that says how to feed and read it. */
@@ -121,32 +126,18 @@ export class FeatureExtractor implements GridExtractor {
    * Resizes, normalizes and runs one image.
    *
    * @param image Decoded RGB image.
-   * @param options Input side and resize mode.
+   * @param options Input side, resize and resample modes (see `toModelInput`).
    * @returns The feature grid and the frame of this image.
    * @throws {ModelContractError} When the output does not match the expected grid.
    */
-  async extract(
-    image: DecodedImage,
-    options: { resolution: number; resize: ResizeMode },
-  ): Promise<ExtractedFeatures> {
+  async extract(image: DecodedImage, options: InputOptions): Promise<ExtractedFeatures> {
     const d = this.#descriptor;
     const t0 = performance.now();
     const size = options.resolution;
     const frame = makeFrame(image, { size, mode: options.resize });
-    const size3 = { width: image.width, height: image.height, channels: 3 };
-    const content = resizeBilinear(image.data, size3, {
-      width: frame.contentWidth,
-      height: frame.contentHeight,
-    });
-    const square = frame.contentWidth === size && frame.contentHeight === size
-      ? content
-      : padImage(content, { width: frame.contentWidth, height: frame.contentHeight, channels: 3 }, {
-        width: size,
-        height: size,
-        offsetX: frame.contentX,
-        offsetY: frame.contentY,
-      });
-    const pixels = toNormalizedCHW(square, { width: size, height: size }, {
+    const pixels = toModelInput(image, {
+      frame,
+      resample: options.resample,
       mean: d.mean,
       std: d.std,
     });

@@ -37,9 +37,8 @@ import { ModelContractError, ModelLoadError } from "../errors/mod.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
-import type { ExtractedFeatures, GridExtractor } from "./feature_extractor.ts";
+import type { ExtractedFeatures, GridExtractor, InputOptions } from "./feature_extractor.ts";
 import type { DecodedImage } from "./decode_image.ts";
-import type { ResizeMode } from "../core/frame.ts";
 import { openOnnxPart } from "./_onnx_part.ts";
 
 /** One model's head session and the spec that says how to feed and read it. */
@@ -125,7 +124,7 @@ export class FeatureHead {
       },
       async extract(
         image: DecodedImage,
-        options: { resolution: number; resize: ResizeMode },
+        options: InputOptions,
       ): Promise<ExtractedFeatures> {
         const f = await base.extract(image, options);
         const t0 = performance.now();

@@ -1,7 +1,7 @@
 /**
  * The options of a match as a client sends them, shared by every request
  * that matches (`/v1/match`, `/v1/evaluate`, the eval command): model,
- * input side, resize mode and localizer with its parameters. Multipart
+ * input side, resize and resample modes and localizer with its parameters. Multipart
  * fields arrive as strings, so numbers are coerced.
  *
  * @example Usage
@@ -14,6 +14,7 @@
  * assert.equal(o.temperature, 0.05);
  * assert.equal(o.resize, "stretch");
  * assert.equal(o.model, undefined);
+ * assert.equal(o.resample, "torch");
  * assert.ok(!PointsSchema.safeParse([[1]]).success);
  * ```
  *
@@ -27,6 +28,7 @@ import {
   type LocalizerOptions,
 } from "../core/localizer_options.ts";
 import { RESIZE_MODES } from "../core/frame.ts";
+import { DEFAULT_RESAMPLE, RESAMPLE_MODES } from "../core/model_input.ts";
 
 const num = z.coerce.number().refine(Number.isFinite, "Expected a finite number");
 
@@ -38,6 +40,7 @@ export const MatchOptionsSchema = z.object({
   model: z.string().min(1).optional(),
   resolution: z.coerce.number().int().positive().optional(),
   resize: z.enum(RESIZE_MODES).default("stretch"),
+  resample: z.enum(RESAMPLE_MODES).default(DEFAULT_RESAMPLE),
   localizer: z.enum(LOCALIZER_NAMES).default(DEFAULT_LOCALIZER.method),
   temperature: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.temperature),
   sigma: num.pipe(z.number().positive()).default(DEFAULT_LOCALIZER.sigma),

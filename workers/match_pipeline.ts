@@ -25,7 +25,7 @@
  * const pipeline = new MatchPipeline();
  * const result = await pipeline.run({
  *   source: png, target: png, points: new Float32Array([32, 32]),
- *   model: { descriptor: BUILTIN_MODELS.dsift }, resolution: 64, resize: "stretch",
+ *   model: { descriptor: BUILTIN_MODELS.dsift }, resolution: 64, resize: "stretch", resample: "torch",
  *   localizer: { ...DEFAULT_LOCALIZER, method: "nn" },
  * });
  * assert.equal(result.matches.length, 3);
@@ -116,7 +116,11 @@ export class MatchPipeline {
     const image = await decodeImage(job.image, this.#limits);
     const decode = performance.now() - t0;
     const fx = await this.#sessions.model(job.model);
-    const out = await fx.extract(image, { resolution: job.resolution, resize: job.resize });
+    const out = await fx.extract(image, {
+      resolution: job.resolution,
+      resize: job.resize,
+      resample: job.resample,
+    });
     const features: ImageFeatures = {
       grid: out.grid,
       frame: out.frame,
@@ -147,7 +151,12 @@ export class MatchPipeline {
    * @throws {PointOutOfBoundsError} When a point lies outside the source image.
    */
   async run(job: MatchJob): Promise<MatchResult> {
-    const options = { model: job.model, resolution: job.resolution, resize: job.resize };
+    const options = {
+      model: job.model,
+      resolution: job.resolution,
+      resize: job.resize,
+      resample: job.resample,
+    };
     // Check the points before paying for the target's features.
     const a = await this.extract({ ...options, image: job.source });
     checkPoints(job.points, { width: a.frame.imageWidth, height: a.frame.imageHeight });

@@ -30,6 +30,7 @@ import { FeatureHead } from "./feature_head.ts";
 import { CostVolumeRefiner } from "./cost_volume_refiner.ts";
 import { ModelLoadError } from "../errors/mod.ts";
 import { createSession } from "./backend.ts";
+import { DEFAULT_RESAMPLE } from "../core/model_input.ts";
 import type { BackendName, InferenceSession } from "./session.ts";
 import { buildCostVolumeGraph, type CostVolumePart } from "../core/cost_volume_graph.ts";
 
@@ -161,7 +162,7 @@ export class ModelSessions {
     const fx = await this.model(ref);
     const side = ref.descriptor.resolutions.min;
     const image = { width: side, height: side, data: new Uint8Array(side * side * 3) };
-    await fx.extract(image, { resolution: side, resize: "stretch" });
+    await fx.extract(image, { resolution: side, resize: "stretch", resample: DEFAULT_RESAMPLE });
     for (const part of ["full", "target", "scores"] as const) await this.costVolume(part);
     const refiner = refinerOf(ref);
     if (refiner) await this.refiner(refiner);

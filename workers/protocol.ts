@@ -20,6 +20,7 @@
 import type { ModelRef } from "../models/model_ref.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { Frame, ResizeMode } from "../core/frame.ts";
+import type { ResampleMode } from "../core/model_input.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
 import type { ImageLimits } from "./image_limits.ts";
 import type { SerializedError } from "../errors/mod.ts";
@@ -46,6 +47,7 @@ export interface ExtractOptions {
   /** Side of the square model input. */
   resolution: number;
   resize: ResizeMode;
+  resample: ResampleMode;
 }
 
 /** One `/v1/match` request, as the worker runs it (within the limits it was loaded with). */
@@ -159,6 +161,8 @@ export interface ForgetResidentJob {
 /** Jobs and results of each operation a worker runs. */
 export interface Operations {
   match: { job: MatchJob; result: MatchResult };
+  /** One image's features, returned to the caller (`POST /v1/features`). */
+  extract: { job: ExtractJob; result: ImageFeatures };
   extract_resident: { job: ExtractResidentJob; result: ResidentSummary };
   match_resident: { job: MatchResidentJob; result: MatchResidentResult };
   /** A copy of resident features, to adopt in another worker. */

@@ -75,7 +75,7 @@ async function handle(
             transfer.push(m.buffer as ArrayBuffer);
           }
         }
-        // Only a copy_resident result carries grid data (a copy made for the move).
+        // Only extract and copy_resident results carry grid data (made for the move).
         if ("grid" in result && "data" in result.grid) {
           transfer.push(result.grid.data.buffer as ArrayBuffer);
         }
@@ -103,6 +103,8 @@ function runOperation(
   switch (req.op) {
     case "match":
       return pipeline.run(req.job);
+    case "extract":
+      return pipeline.extract(req.job);
     case "extract_resident":
       return pipeline.extractResident(req.job);
     case "match_resident":

@@ -22,7 +22,7 @@
  * @module
  */
 
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { PayloadTooLargeError } from "../../errors/mod.ts";
 
@@ -32,7 +32,9 @@ import { PayloadTooLargeError } from "../../errors/mod.ts";
  * @param maxBytes The limit, computed from the request's context (settings differ per service).
  * @returns The middleware.
  */
-export function limitBody(maxBytes: (c: Context) => number): MiddlewareHandler {
+export function limitBody<E extends Env>(
+  maxBytes: (c: Context<E>) => number,
+): MiddlewareHandler<E> {
   return async function limitBody(c, next) {
     const limit = maxBytes(c);
     return await bodyLimit({

@@ -198,6 +198,7 @@ export async function benchEvaluation(
             model,
             resolution: 448,
             resize: "stretch",
+            resample: "torch",
             localizer: DEFAULT_LOCALIZER,
             alphas: [0.05, 0.1, 0.15],
             frames: ["official", "original"],

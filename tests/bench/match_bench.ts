@@ -4,10 +4,10 @@
  * same cache); per-stage times of `/v1/match` on a real PF-WILLOW pair
  * with the default model, through the real server and worker pool; feature
  * extraction time of the same model at the same resolution on every backend
- * this machine has, side by side; the cost volume as an ONNX graph against
- * the TypeScript reference loop; then the evaluate path (`./evaluate_bench.ts`):
- * PNG decoding, matching at 60x60x768, and the 90-pair PF-WILLOW evaluation
- * for several `WORKERS` x `ORT_THREADS` layouts.
+ * this machine has, side by side; the preprocessing of each resample mode; the
+ * cost volume as an ONNX graph against the TypeScript reference loop; then the
+ * evaluate path (`./evaluate_bench.ts`): PNG decoding, matching at 60x60x768,
+ * and the 90-pair PF-WILLOW evaluation for several `WORKERS` x `ORT_THREADS` layouts.
  *
  * Prints figures and ratios; asserts nothing about speed.
  *
@@ -21,6 +21,7 @@ import { benchBackends } from "./backend_bench.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
 import { benchEvaluatePath } from "./evaluate_bench.ts";
+import { benchPreprocess } from "./preprocess_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -122,6 +123,7 @@ async function benchCostVolume(): Promise<void> {
 const CORES = navigator.hardwareConcurrency;
 configureOrt({ numThreads: CORES });
 await benchMatch();
+await benchPreprocess();
 await benchBackends();
 await benchCostVolume();
 await benchEvaluatePath();

@@ -58,7 +58,7 @@ async function twoAntelopes(): Promise<Coco> {
 }
 
 Deno.test("readAp10k() reads the shared sample: two species, no pair", async () => {
-  const slice = await readAp10k(AP10K_ROOT, { annotationFile: SAMPLE });
+  const slice = await readAp10k(AP10K_ROOT, { pairSource: "coco", annotationFile: SAMPLE });
   assert.equal(slice.dataset, "ap10k");
   assert.equal(slice.split, "test_ap10k");
   assert.equal(slice.pair_source, "coco");
@@ -68,29 +68,37 @@ Deno.test("readAp10k() reads the shared sample: two species, no pair", async () 
   assert.deepEqual(slice.pairs, []);
 });
 
-Deno.test("readAp10k() finds a split's COCO file by the official name, then the mmpose one", async () => {
-  const slice = await readAp10k(AP10K_ROOT);
+Deno.test("readAp10k() reads the tree by default and a COCO file only when asked", async () => {
+  await assert.rejects(() => readAp10k(AP10K_ROOT), (e: Error) => {
+    assert.ok(e instanceof DatasetNotFoundError);
+    assert.match(e.message, /neither Layout\/test\.txt nor PairAnnotation\/test\/ exists/);
+    assert.match(e.message, /pair_source "coco"/);
+    return true;
+  });
+  const slice = await readAp10k(AP10K_ROOT, { pairSource: "coco" });
   assert.equal(slice.split, "test");
   assert.equal(slice.pair_source, "coco");
   assert.equal(slice.pair_file, SAMPLE);
   assert.equal(slice.annotations, 2);
-  await assert.rejects(() => readAp10k(AP10K_ROOT, { split: "val" }), (e: Error) => {
-    assert.ok(e instanceof DatasetNotFoundError);
-    assert.equal(e.path, join(AP10K_ROOT, "annotations", "ap10k-val-split1.json"));
-    assert.match(e.message, /annotations\/val_ap10k\.json/);
-    assert.match(e.message, /Layout\/val\.txt or folder PairAnnotation\/val\//);
-    return true;
-  });
   await assert.rejects(
-    () => readAp10k(AP10K_ROOT, { split: "val", format: "coco" }),
-    (e: Error) => e instanceof DatasetNotFoundError && !/PairAnnotation/.test(e.message),
+    () => readAp10k(AP10K_ROOT, { split: "val", pairSource: "coco" }),
+    (e: Error) => {
+      assert.ok(e instanceof DatasetNotFoundError);
+      assert.equal(e.path, join(AP10K_ROOT, "annotations", "ap10k-val-split1.json"));
+      assert.match(e.message, /annotations\/val_ap10k\.json/);
+      assert.ok(!/PairAnnotation/.test(e.message));
+      return true;
+    },
   );
 });
 
 Deno.test("readAp10k() pairs annotations of one species on keypoints labelled in both", async (t) => {
   await writeStep(t, "two antelopes", async () => {
     await withAnnotations(await twoAntelopes(), async (root) => {
-      const slice = await readAp10k(root, { annotationFile: "annotations/a.json" });
+      const slice = await readAp10k(root, {
+        pairSource: "coco",
+        annotationFile: "annotations/a.json",
+      });
       assert.equal(slice.annotations, 3);
       assert.deepEqual(slice.pairs.map((p) => p.pair_id), ["antelope/6-7", "antelope/7-6"]);
       const [ab, ba] = slice.pairs;
@@ -114,10 +122,14 @@ Deno.test("readAp10k() pairs annotations of one species on keypoints labelled in
   await writeStep(t, "maxKeypoints and excluded images", async () => {
     await withAnnotations(await twoAntelopes(), async (root) => {
       const annotationFile = "annotations/a.json";
-      const capped = await readAp10k(root, { annotationFile, maxKeypoints: 3 });
+      const capped = await readAp10k(root, { pairSource: "coco", annotationFile, maxKeypoints: 3 });
       assert.deepEqual(capped.pairs[0].keypoint_ids, ["left_eye", "neck", "root_of_tail"]);
       assert.equal(capped.pairs[0].source_kps.length, 6);
-      const excluded = await readAp10k(root, { annotationFile, excludeImageIds: [5] });
+      const excluded = await readAp10k(root, {
+        pairSource: "coco",
+        annotationFile,
+        excludeImageIds: [5],
+      });
       assert.equal(excluded.annotations, 2);
       assert.equal(excluded.pairs.length, 0);
     });
@@ -184,7 +196,7 @@ Deno.test("readAp10k() reports malformed annotation files", async (t) => {
     await writeStep(t, name, async () => {
       await withAnnotations(edit(await sample()), async (root) => {
         await assert.rejects(
-          () => readAp10k(root, { annotationFile: "annotations/a.json" }),
+          () => readAp10k(root, { pairSource: "coco", annotationFile: "annotations/a.json" }),
           (e: Error) => {
             assert.ok(e instanceof error, String(e));
             assert.match(e.message, /a\.json/);
@@ -197,11 +209,11 @@ Deno.test("readAp10k() reports malformed annotation files", async (t) => {
   }
   await t.step("an annotationFile outside the root", async () => {
     await assert.rejects(
-      () => readAp10k(AP10K_ROOT, { annotationFile: "../pf-pascal/x.json" }),
+      () => readAp10k(AP10K_ROOT, { pairSource: "coco", annotationFile: "../pf-pascal/x.json" }),
       DatasetUnsafePathError,
     );
     await assert.rejects(
-      () => readAp10k(AP10K_ROOT, { annotationFile: "/etc/x.json" }),
+      () => readAp10k(AP10K_ROOT, { pairSource: "coco", annotationFile: "/etc/x.json" }),
       DatasetUnsafePathError,
     );
   });
@@ -222,7 +234,7 @@ async function withTree(
 }
 
 Deno.test("readAp10k() reads GeoAware-SC's tree: intra-species test pairs", async (t) => {
-  await writeStep(t, "auto-detected from PairAnnotation/test/", async () => {
+  await writeStep(t, "the default, from PairAnnotation/test/", async () => {
     await withTree(async (root) => {
       const slice = await readAp10k(root);
       assert.equal(slice.pair_source, "tree");
@@ -242,7 +254,10 @@ Deno.test("readAp10k() reads GeoAware-SC's tree: intra-species test pairs", asyn
 
       // The same two animals as the COCO reader pairs them (annotations 6 and 7).
       await withAnnotations(await twoAntelopes(), async (cocoRoot) => {
-        const coco = await readAp10k(cocoRoot, { annotationFile: "annotations/a.json" });
+        const coco = await readAp10k(cocoRoot, {
+          pairSource: "coco",
+          annotationFile: "annotations/a.json",
+        });
         const [cab] = coco.pairs;
         assert.equal(cab.pair_id, "antelope/6-7");
         for (
@@ -262,7 +277,7 @@ Deno.test("readAp10k() reads GeoAware-SC's tree: intra-species test pairs", asyn
       });
     });
   });
-  await writeStep(t, "a pair list is used in its order, and takes precedence", async () => {
+  await writeStep(t, "a pair list names the files, read in file-name order", async () => {
     await withTree(async (root) => {
       await Deno.mkdir(join(root, "Layout"));
       await Deno.writeTextFile(
@@ -271,7 +286,7 @@ Deno.test("readAp10k() reads GeoAware-SC's tree: intra-species test pairs", asyn
       );
       const slice = await readAp10k(root, { split: "test" });
       assert.equal(slice.pair_file, "Layout/test.txt");
-      assert.deepEqual(slice.pairs.map((p) => p.pair_id), [...TREE_PAIRS.test].reverse());
+      assert.deepEqual(slice.pairs.map((p) => p.pair_id), TREE_PAIRS.test);
       await Deno.writeTextFile(
         join(root, "Layout", "test.txt"),
         `${TREE_PAIRS.test[0]}\n${TREE_PAIRS.test[0]}\n`,
@@ -324,23 +339,26 @@ Deno.test("readAp10k() reads GeoAware-SC's cross-species and cross-family test s
   await writeStep(t, "format", async () => {
     await withTree(async (root) => {
       await assert.rejects(
-        () => readAp10k(root, { format: "coco" }),
+        () => readAp10k(root, { pairSource: "coco" }),
         (e: Error) => e instanceof DatasetNotFoundError && /ap10k-test-split1/.test(e.message),
       );
-      await assert.rejects(() => readAp10k(root, { split: "trn", format: "tree" }), (e: Error) => {
-        assert.ok(e instanceof DatasetNotFoundError);
-        assert.match(e.message, /neither Layout\/trn\.txt nor PairAnnotation\/trn\/ exists/);
-        return true;
-      });
+      await assert.rejects(
+        () => readAp10k(root, { split: "trn", pairSource: "tree" }),
+        (e: Error) => {
+          assert.ok(e instanceof DatasetNotFoundError);
+          assert.match(e.message, /neither Layout\/trn\.txt nor PairAnnotation\/trn\/ exists/);
+          return true;
+        },
+      );
     });
     await assert.rejects(
-      () => readAp10k(AP10K_ROOT, { format: "tree" }),
+      () => readAp10k(AP10K_ROOT, { pairSource: "tree" }),
       (e: Error) => e instanceof DatasetNotFoundError && /Layout\/test\.txt/.test(e.message),
     );
-    await assert.rejects(() => readAp10k(AP10K_ROOT, { format: "x" as never }), RangeError);
+    await assert.rejects(() => readAp10k(AP10K_ROOT, { pairSource: "x" as never }), RangeError);
     await assert.rejects(() => readAp10k(AP10K_ROOT, { split: "../test" }), RangeError);
     await assert.rejects(
-      () => readAp10k(AP10K_ROOT, { format: "tree", annotationFile: SAMPLE }),
+      () => readAp10k(AP10K_ROOT, { pairSource: "tree", annotationFile: SAMPLE }),
       RangeError,
     );
   });
@@ -413,13 +431,14 @@ Deno.test("readAp10k() reports malformed GeoAware-SC trees by file", async (t) =
 
 Deno.test("readAp10k() keeps the reader contract", async (t) => {
   // The shared sample has one animal per species: no pair to hold to anything.
-  assert.equal((await readAp10k(AP10K_ROOT)).pairs.length, 0);
+  assert.equal((await readAp10k(AP10K_ROOT, { pairSource: "coco" })).pairs.length, 0);
   await t.step({
     name: "COCO annotations, and GeoAware-SC's tree with its three test sets",
     ignore: !CAN_WRITE,
     fn: async (st) => {
       await withAnnotations(await twoAntelopes(), async (root) => {
-        const read = () => readAp10k(root, { annotationFile: "annotations/a.json" });
+        const read = () =>
+          readAp10k(root, { annotationFile: "annotations/a.json", pairSource: "coco" });
         await runReaderContract(st, "COCO", read, { minPairs: 2 });
       });
       await withTree(async (root) => {

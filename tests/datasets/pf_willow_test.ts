@@ -55,7 +55,7 @@ Deno.test("readPfWillow() builds the 540 ordered pairs of the shared 6 classes f
   assert.equal(slice.dataset, "pfwillow");
   assert.equal(slice.pair_source, "mat");
   assert.equal(slice.pair_file, null);
-  assert.equal(slice.keypoints, "raw");
+  assert.equal(slice.keypoints, "floor");
   assert.equal(slice.max_keypoints, 20);
   assert.equal(slice.threshold_base, "bbox-kp");
   assert.equal(slice.pairs.length, 540);
@@ -75,10 +75,18 @@ Deno.test("readPfWillow() builds the 540 ordered pairs of the shared 6 classes f
   assert.equal(first.target, "PF-dataset/car(G)/Cars_007a.png");
   assert.deepEqual(first.source_size, { width: 300, height: 200 });
   assert.deepEqual(first.target_size, { width: 300, height: 225 });
-  assert.deepEqual(first.source_kps, new Float32Array(await points("car(G)", "Cars_006a")));
-  assert.deepEqual(first.target_kps, new Float32Array(await points("car(G)", "Cars_007a")));
-  // max(w, h) of the box around Cars_007a's points (numpy float32: 134.56416).
-  assert.ok(Math.abs(first.threshold! - 134.56416) < 1e-4);
+  // Floored, as the official loader's .float().floor().
+  const floored = (xy: ArrayLike<number>) =>
+    new Float32Array(Array.from(xy, (v) => Math.floor(Math.fround(v))));
+  assert.deepEqual(first.source_kps, floored(await points("car(G)", "Cars_006a")));
+  assert.deepEqual(first.target_kps, floored(await points("car(G)", "Cars_007a")));
+  // max(w, h) of the box around Cars_007a's floored points.
+  const t = first.target_kps;
+  const xs = t.filter((_, i) => i % 2 === 0), ys = t.filter((_, i) => i % 2 === 1);
+  assert.equal(
+    first.threshold,
+    Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)),
+  );
   for (const p of slice.pairs) {
     assert.equal(p.source_kps.length, 20);
     assert.equal(p.target_kps.length, 20);
@@ -88,7 +96,12 @@ Deno.test("readPfWillow() builds the 540 ordered pairs of the shared 6 classes f
 });
 
 Deno.test("readPfWillow() applies the keypoint convention and the keypoint cap", async (t) => {
-  const raw = (await readPfWillow(PF_WILLOW_ROOT)).pairs[0];
+  const raw = (await readPfWillow(PF_WILLOW_ROOT, { keypoints: "raw" })).pairs[0];
+  await t.step("raw keeps the stored values", async () => {
+    // max(w, h) of the box around Cars_007a's points (numpy float32: 134.56416).
+    assert.deepEqual(raw.source_kps, new Float32Array(await points("car(G)", "Cars_006a")));
+    assert.ok(Math.abs(raw.threshold! - 134.56416) < 1e-4);
+  });
   await t.step("zero-based subtracts 1", async () => {
     const slice = await readPfWillow(PF_WILLOW_ROOT, { keypoints: "zero-based" });
     assert.equal(slice.keypoints, "zero-based");
@@ -97,12 +110,12 @@ Deno.test("readPfWillow() applies the keypoint convention and the keypoint cap",
     assert.deepEqual(p.source_kps, new Float32Array(xy.map((v) => v - 1)));
     assert.ok(Math.abs(p.threshold! - raw.threshold!) < 1e-4);
   });
-  await t.step("floor rounds down", async () => {
-    const p = (await readPfWillow(PF_WILLOW_ROOT, { keypoints: "floor" })).pairs[0];
+  await t.step("floor (the default) rounds down", async () => {
+    const p = (await readPfWillow(PF_WILLOW_ROOT)).pairs[0];
     assert.deepEqual(Array.from(p.source_kps), Array.from(raw.source_kps, Math.floor));
   });
   await t.step("maxKeypoints keeps the first points", async () => {
-    const slice = await readPfWillow(PF_WILLOW_ROOT, { maxKeypoints: 3 });
+    const slice = await readPfWillow(PF_WILLOW_ROOT, { keypoints: "raw", maxKeypoints: 3 });
     const p = slice.pairs[0];
     assert.equal(slice.max_keypoints, 3);
     assert.deepEqual(p.source_kps, raw.source_kps.subarray(0, 6));
@@ -140,7 +153,7 @@ Deno.test("readPfWillow() prefers a 42-column pair list", async (t) => {
         join(root, "PF-dataset", "test_pairs_pf.csv"),
         `${HEADER}\n${rowAB}\r\n${rowBA}\n`,
       );
-      const slice = await readPfWillow(root);
+      const slice = await readPfWillow(root, { keypoints: "raw" });
       assert.equal(slice.pair_source, "csv");
       assert.equal(slice.pair_file, "PF-dataset/test_pairs_pf.csv");
       assert.deepEqual(slice.pairs.map((p) => p.pair_id), [
@@ -152,7 +165,7 @@ Deno.test("readPfWillow() prefers a 42-column pair list", async (t) => {
       assert.deepEqual(p.source_kps, new Float32Array(a));
       assert.deepEqual(p.target_kps, new Float32Array(b));
       // Same pair as the .mat reader gives on the shared data.
-      const fromMat = (await readPfWillow(PF_WILLOW_ROOT)).pairs[0];
+      const fromMat = (await readPfWillow(PF_WILLOW_ROOT, { keypoints: "raw" })).pairs[0];
       assert.deepEqual(p.target_kps, fromMat.target_kps);
       assert.equal(p.threshold, fromMat.threshold);
       // No images in this root: sizes are unknown.

@@ -121,9 +121,9 @@ Deno.test("readPfWillow() from a URL root equals the local slice, given the pair
       const url = `${server.origin}/plain/pf-willow`;
       await assert.rejects(() => readPfWillow(url), (e: Error) => {
         assert.ok(e instanceof DatasetNotFoundError);
-        assert.equal(e.path, `${url}/PF-dataset/test_pairs_pf.csv`);
+        assert.equal(e.path, `${url}/test_pairs.csv`);
         assert.match(e.message, /cannot list the class folders of PF-dataset\//);
-        assert.match(e.message, /add PF-dataset\/test_pairs_pf\.csv/);
+        assert.match(e.message, /add test_pairs\.csv/);
         return true;
       });
     });
@@ -135,7 +135,7 @@ Deno.test("readSpair() and readPfPascal() from a URL root equal the local slices
     files: {
       "/bad/SPair-71k/Layout/large/test.txt": "..%2F..%2Fpf-pascal%2Fx\n",
       "/bad/pf-pascal/image_pairs/test_pairs.csv":
-        "source_image,target_image,class,XA,YA,XB,YB\n%2e%2e/a.jpg,b.jpg,1,1,2,3,4\n",
+        "source_image,target_image,class,XA,YA,XB,YB\nx/%2e%2e,b.jpg,1,1,2,3,4\n",
     },
   }, async (server) => {
     await t.step("SPair-71k", async () => {
@@ -162,9 +162,11 @@ Deno.test("readSpair() and readPfPascal() from a URL root equal the local slices
         () => readPfPascal(`${server.origin}/bad/pf-pascal`),
         DatasetUnsafePathError,
       );
-      // Only the two lists were fetched.
+      // Only the two lists were fetched (after looking for the official root-level one).
       assert.deepEqual(server.requests.slice(before), [
         "GET /bad/SPair-71k/Layout/large/test.txt",
+        "HEAD /bad/pf-pascal/test_pairs.csv",
+        "HEAD /bad/pf-pascal/image_pairs/test_pairs.csv",
         "GET /bad/pf-pascal/image_pairs/test_pairs.csv",
       ]);
     });
@@ -194,8 +196,8 @@ Deno.test({
       await writeAp10kTree(tree);
       await withServer({ folders: { "/tree/": tree } }, async (server) => {
         await t.step("COCO sample", async () => {
-          const remote = await readAp10k(`${server.origin}/shared/ap-10k`);
-          const local = await readAp10k(AP10K_ROOT);
+          const remote = await readAp10k(`${server.origin}/shared/ap-10k`, { pairSource: "coco" });
+          const local = await readAp10k(AP10K_ROOT, { pairSource: "coco" });
           assert.equal(remote.pair_file, "annotations/test_ap10k.json");
           assert.deepEqual({ ...remote, root: "" }, { ...local, root: "" });
         });
@@ -208,7 +210,7 @@ Deno.test({
             return true;
           });
           await assert.rejects(
-            () => readAp10k(url, { split: "test_cross_family", format: "tree" }),
+            () => readAp10k(url, { split: "test_cross_family", pairSource: "tree" }),
             /needs the pair list Layout\/test_cross_family\.txt/,
           );
         });
@@ -244,6 +246,7 @@ Deno.test("evaluatePairs() reads images from a URL root as from a folder", async
       model,
       resolution: 128,
       resize: "stretch",
+      resample: "torch",
       localizer: DEFAULT_LOCALIZER,
       alphas: [0.1],
       frames: ["original"],

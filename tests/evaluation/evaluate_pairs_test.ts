@@ -32,6 +32,7 @@ Deno.test("evaluatePairs() scores SPair difficulty levels from the same per-pair
     model,
     resolution: 256,
     resize: "stretch",
+    resample: "torch",
     localizer: DEFAULT_LOCALIZER,
     alphas: [0.1],
     frames: ["original"],
@@ -44,12 +45,14 @@ Deno.test("evaluatePairs() scores SPair difficulty levels from the same per-pair
       by: "image" as const,
       alphas: [0.1],
       resize: "stretch" as const,
+      resample: "torch" as const,
       comparison: "<=" as const,
     },
     model: "dsift",
     resolution: 256,
     localizer: DEFAULT_LOCALIZER,
     frames: ["original" as const],
+    protocol: { dataset_options: { max_keypoints: 20 }, non_official: [] },
   });
   try {
     const whole = evaluationReport(await evaluatePairs(slice, pool, options), context(slice));
@@ -98,6 +101,7 @@ function dsiftOptions(): EvaluationOptions {
     model: { descriptor: BUILTIN_MODELS.dsift },
     resolution: 256,
     resize: "stretch",
+    resample: "torch",
     localizer: DEFAULT_LOCALIZER,
     alphas: [0.05, 0.1],
     frames: ["official", "original"],
@@ -140,6 +144,7 @@ Deno.test("evaluatePairs() extracts each image once and predicts exactly what /v
         model: options.model,
         resolution: options.resolution,
         resize: options.resize,
+        resample: options.resample,
         localizer: options.localizer,
       });
       const expected = Array.from({ length: pair.source_kps.length / 2 }, (_, k) => [

@@ -56,11 +56,19 @@ function fixtureReport(
       threshold_base: thresholdBase,
       pairs: [],
     },
-    request: { by: "image", alphas: [0.05, 0.1], resize: "stretch", comparison: "<=", limit: 2 },
+    request: {
+      by: "image",
+      alphas: [0.05, 0.1],
+      resize: "stretch",
+      resample: "torch",
+      comparison: "<=",
+      limit: 2,
+    },
     model: "dsift",
     resolution: 256,
     localizer: { ...DEFAULT_LOCALIZER },
     frames: ["official"],
+    protocol: { dataset_options: { keypoints: "raw", max_keypoints: 10 }, non_official: [] },
   });
 }
 
@@ -325,9 +333,12 @@ Deno.test("runEntry() lists a run's protocol and PCK as fraction and percent", (
     alphas: ["0.05", "0.1"],
     resolution: 256,
     resize: "stretch",
+    resample: "torch",
     model: "dsift",
     localizer: { ...DEFAULT_LOCALIZER },
     keypoints: "raw",
+    dataset_options: { keypoints: "raw", max_keypoints: 10 },
+    non_official: [],
     selection: { limit: 2 },
     n_pairs: 2,
     n_points: 6,

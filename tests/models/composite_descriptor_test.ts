@@ -97,7 +97,7 @@ Deno.test("ModelDescriptorSchema rejects bad composites, heads and refiners, nam
       { ...VIT, align_corners: true },
       /^align_corners: applies only/,
     ],
-    ["backbone without layout", { ...VIT, layout: undefined }, /^layout: Required for a backbone/],
+    ["backbone without input", { ...VIT, input: undefined }, /^input: Required for a backbone/],
     [
       "head without feature_dim",
       { ...VIT, head: { ...HEAD, feature_dim: undefined } },

@@ -9,12 +9,15 @@
  * - `tiny_vit.onnx`: `buildTinyVitGraph(TINY_VIT_OPTIONS)`;
  * - `models.json`: a `MODELS_CONFIG` file with one descriptor that mirrors
  *   the DINOv2 hub exports but points at that file;
- * - `feat_*.f32` (little-endian float32, CHW) and `resized_*.u8` (the
- *   stretched 8-bit RGB input, HWC) of a few images, from `FeatureExtractor`;
- * - `service_outputs.json`: the index of the above plus, for 30 pairs (5 per
- *   class), the `/v1/match` answers of the real service (started with
- *   `startService`, one worker) for `localizer=nn` and
- *   `localizer=kernel-softargmax` at `resolution=224` and `448`.
+ * - `feat_*.f32` (little-endian float32, CHW) and `input_*.f32` (the model
+ *   input, `[3, S, S]` float32) of a few images, from `FeatureExtractor` and
+ *   `toModelInput`, for both resample modes checked;
+ * - `service_outputs.json`: the index of the above plus, for 40 pairs (7 per
+ *   class, the last class 5), the `/v1/match` answers of the real service
+ *   (started with `startService`, one worker) for `localizer=nn` and
+ *   `localizer=kernel-softargmax` at `resolution=224` and `448`, with
+ *   `resample` left to its default (`torch`, the official preprocessing) and
+ *   with `resample=pil`.
  *
  * Run (see `survey_reference.py` for the whole procedure):
  *
@@ -34,7 +37,7 @@ import type { ModelDescriptor } from "../../models/descriptor.ts";
 import { FeatureExtractor } from "../../workers/feature_extractor.ts";
 import { decodeImage } from "../../workers/decode_image.ts";
 import { makeFrame } from "../../core/frame.ts";
-import { resizeBilinear } from "../../core/resize.ts";
+import { type ResampleMode, toModelInput } from "../../core/model_input.ts";
 import { readMatFile } from "../../datasets/mat_file.ts";
 import { startService } from "../../main.ts";
 import { loadConfig } from "../../service/config.ts";
@@ -61,8 +64,12 @@ const CLASSES = [
   "winebottle(wC)",
 ];
 
-/** Pairs per class: image i with image i + 3 (mod 10), i = 0..4. */
-const PAIRS_PER_CLASS = 5;
+/** Pairs per class: image i with image i + 3 (mod 10), i = 0..6; 40 pairs in all. */
+const PAIRS_PER_CLASS = 7;
+const PAIRS = 40;
+
+/** Resample modes checked: the default (the request names none: torch) and pil. */
+const RESAMPLES: (ResampleMode | undefined)[] = [undefined, "pil"];
 
 /** Images whose features and resized inputs are dumped (first image of these classes). */
 const FEATURE_CLASSES = ["car(G)", "motorbike(S)", "winebottle(wC)"];
@@ -136,9 +143,10 @@ async function main(outDir: string): Promise<void> {
         timer = setTimeout(() => reject(new Error("service not ready after 60 s")), 60_000);
       }),
     ]).finally(() => clearTimeout(timer));
+    let count = 0;
     for (const cls of CLASSES) {
       const names = await listImages(root, cls);
-      for (let i = 0; i < PAIRS_PER_CLASS; i++) {
+      for (let i = 0; i < PAIRS_PER_CLASS && count < PAIRS; i++, count++) {
         const source = names[i];
         const target = names[(i + 3) % names.length];
         const points = await readPoints(root, cls, source);
@@ -146,35 +154,41 @@ async function main(outDir: string): Promise<void> {
         const trgBytes = await Deno.readFile(`${root}/${cls}/${target}`);
         for (const resolution of RESOLUTIONS) {
           for (const localizer of LOCALIZERS) {
-            const form = new FormData();
-            form.set("source", new Blob([srcBytes as BlobPart]), source);
-            form.set("target", new Blob([trgBytes as BlobPart]), target);
-            form.set("points", JSON.stringify(points));
-            form.set("model", MODEL_ID);
-            form.set("resolution", String(resolution));
-            form.set("resize", "stretch");
-            form.set("localizer", localizer);
-            const res = await fetch(`${service.url}/v1/match`, { method: "POST", body: form });
-            const json = await res.json();
-            if (res.status !== 200) {
-              throw new Error(
-                `${cls} ${source}->${target}: HTTP ${res.status} ${JSON.stringify(json)}`,
+            for (const resample of RESAMPLES) {
+              const form = new FormData();
+              form.set("source", new Blob([srcBytes as BlobPart]), source);
+              form.set("target", new Blob([trgBytes as BlobPart]), target);
+              form.set("points", JSON.stringify(points));
+              form.set("model", MODEL_ID);
+              form.set("resolution", String(resolution));
+              form.set("resize", "stretch");
+              form.set("localizer", localizer);
+              if (resample) form.set("resample", resample);
+              const res = await fetch(`${service.url}/v1/match`, { method: "POST", body: form });
+              const json = await res.json();
+              if (res.status !== 200) {
+                throw new Error(
+                  `${cls} ${source}->${target}: HTTP ${res.status} ${JSON.stringify(json)}`,
+                );
+              }
+              console.error(
+                `${cls} ${source} -> ${target} @${resolution} ${localizer} ${json.conventions.resample}: ok`,
               );
+              pairs.push({
+                class: cls,
+                source,
+                target,
+                resolution,
+                localizer,
+                resample: json.conventions.resample,
+                points,
+                conventions: json.conventions,
+                grid: json.grid,
+                source_size: json.source,
+                target_size: json.target,
+                matches: json.matches,
+              });
             }
-            console.error(`${cls} ${source} -> ${target} @${resolution} ${localizer}: ok`);
-            pairs.push({
-              class: cls,
-              source,
-              target,
-              resolution,
-              localizer,
-              points,
-              conventions: json.conventions,
-              grid: json.grid,
-              source_size: json.source,
-              target_size: json.target,
-              matches: json.matches,
-            });
           }
         }
       }
@@ -195,27 +209,32 @@ async function main(outDir: string): Promise<void> {
       const png = (await listImages(root, cls))[0];
       const image = await decodeImage(await Deno.readFile(`${root}/${cls}/${png}`));
       for (const resolution of RESOLUTIONS) {
-        const { grid } = await fx.extract(image, { resolution, resize: "stretch" });
-        const frame = makeFrame(image, { size: resolution, mode: "stretch" });
-        const resized = resizeBilinear(image.data, { ...image, channels: 3 }, {
-          width: frame.contentWidth,
-          height: frame.contentHeight,
-        });
-        const tag = `${cls.replace(/[^A-Za-z0-9]/g, "_")}_${
-          png.replace(/\.png$/, "")
-        }_${resolution}`;
-        await Deno.writeFile(`${out}/feat_${tag}.f32`, new Uint8Array(grid.data.slice().buffer));
-        await Deno.writeFile(`${out}/resized_${tag}.u8`, resized);
-        features.push({
-          class: cls,
-          image: png,
-          resolution,
-          width: image.width,
-          height: image.height,
-          grid: { channels: grid.channels, height: grid.height, width: grid.width },
-          features_file: `feat_${tag}.f32`,
-          resized_file: `resized_${tag}.u8`,
-        });
+        for (const resample of ["torch", "pil"] as const) {
+          const { grid } = await fx.extract(image, { resolution, resize: "stretch", resample });
+          const frame = makeFrame(image, { size: resolution, mode: "stretch" });
+          const input = toModelInput(image, {
+            frame,
+            resample,
+            mean: descriptor.mean!,
+            std: descriptor.std!,
+          });
+          const tag = `${cls.replace(/[^A-Za-z0-9]/g, "_")}_${
+            png.replace(/\.png$/, "")
+          }_${resolution}_${resample}`;
+          await Deno.writeFile(`${out}/feat_${tag}.f32`, new Uint8Array(grid.data.slice().buffer));
+          await Deno.writeFile(`${out}/input_${tag}.f32`, new Uint8Array(input.buffer));
+          features.push({
+            class: cls,
+            image: png,
+            resolution,
+            resample,
+            width: image.width,
+            height: image.height,
+            grid: { channels: grid.channels, height: grid.height, width: grid.width },
+            features_file: `feat_${tag}.f32`,
+            input_file: `input_${tag}.f32`,
+          });
+        }
       }
     }
   } finally {

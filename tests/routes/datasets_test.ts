@@ -30,14 +30,22 @@ Deno.test("GET /v1/datasets lists the datasets present, and GET /v1/datasets/{na
       },
     );
     await t.step("pairs: keypoints, sizes and thresholds in both frames", async () => {
+      const all = await (await fetch(`${url}/v1/datasets/pfwillow/pairs?categories=car(M)`)).json();
+      assert.equal(all.total, 90);
+      // The selection options of /v1/evaluate select the same pairs here.
       const res = await fetch(
-        `${url}/v1/datasets/pfwillow/pairs?categories=car(M)&limit=2&resolution=224`,
+        `${url}/v1/datasets/pfwillow/pairs?categories=car(M)&offset=1&limit=2&resolution=224`,
       );
       const body = await res.json();
       assert.equal(res.status, 200, JSON.stringify(body));
-      assert.equal(body.total, 90);
-      assert.equal(body.pairs.length, 2);
+      assert.equal(body.total, 2);
+      assert.deepEqual(body.pairs.map((p: { pair_id: string }) => p.pair_id), [
+        all.pairs[1].pair_id,
+        all.pairs[2].pair_id,
+      ]);
       assert.equal(body.official_frame_size, 224);
+      assert.deepEqual(body.dataset_options, { keypoints: "floor", max_keypoints: 20 });
+      assert.deepEqual(body.non_official, []);
       const p = body.pairs[0];
       assert.equal(p.category, "car(M)");
       assert.equal(p.source_kps.length, 10);

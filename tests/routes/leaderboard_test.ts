@@ -28,11 +28,18 @@ function willowReport(): EvaluationReport {
       threshold_base: "bbox-kp",
       pairs: [],
     },
-    request: { by: "image", alphas: [0.05, 0.1], resize: "stretch", comparison: "<=" },
+    request: {
+      by: "image",
+      alphas: [0.05, 0.1],
+      resize: "stretch",
+      resample: "torch",
+      comparison: "<=",
+    },
     model: "dsift",
     resolution: 256,
     localizer: { ...DEFAULT_LOCALIZER },
     frames: ["official"],
+    protocol: { dataset_options: { keypoints: "raw", max_keypoints: 10 }, non_official: [] },
   });
 }
 

@@ -27,6 +27,26 @@ function descriptor(id: string, url: string, sha256: string, extra: Record<strin
   return tinyVitDescriptor(id, url, { sha256, ...extra });
 }
 
+/** Exactly the fields the README documents as needed: no `layout`, no `resolutions`. */
+function documentedOnly(id: string, url: string, sha256: string) {
+  const { layout: _layout, resolutions: _resolutions, ...rest } = descriptor(id, url, sha256);
+  const fields = [
+    "id",
+    "url",
+    "sha256",
+    "input",
+    "output",
+    "patch_size",
+    "mean",
+    "std",
+    "prefix_tokens",
+    "feature_dim",
+    "default_resolution",
+  ];
+  assert.deepEqual(Object.keys(rest).sort(), fields.sort());
+  return rest;
+}
+
 Deno.test("a DINOv2-contract model served over HTTP is downloaded, verified, cached and used by /v1/match and /v1/evaluate", async (t) => {
   const bytes = buildTinyVitGraph({ seed: 7 });
   const sha = createHash("sha256").update(bytes).digest("hex");
@@ -42,6 +62,7 @@ Deno.test("a DINOv2-contract model served over HTTP is downloaded, verified, cac
       descriptor("tiny-missing", `${http.url}/missing.onnx`, sha),
       descriptor("tiny-registers", `${http.url}/tiny.onnx`, sha, { prefix_tokens: 5 }),
       descriptor("tiny-wrong-io", `${http.url}/tiny.onnx`, sha, { output: "features" }),
+      documentedOnly("tiny-documented", `${http.url}/tiny.onnx`, sha),
     ]),
   );
   const png = await willowImage("car(G)/Cars_006a.png");
@@ -82,6 +103,23 @@ Deno.test("a DINOv2-contract model served over HTTP is downloaded, verified, cac
         assert.equal(r.model, "tiny-vit");
         assert.equal(r.n_pairs, 3);
         assert.equal(http.requests(), 1);
+      });
+      await t.step("a descriptor with only the documented fields loads and serves", async () => {
+        const models = await (await fetch(`${url}/v1/models`)).json();
+        const listed = models.models.find((m: { id: string }) => m.id === "tiny-documented");
+        assert.equal(listed.layout, "tokens");
+        assert.deepEqual(listed.resolutions, { min: 14, max: 2044, multiple_of: 14 });
+        const r = await postMatch(
+          url,
+          matchForm(png, png2, [[120, 80]], { model: "tiny-documented", resolution: "252" }),
+        );
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.deepEqual(r.json.grid, { height: 18, width: 18 });
+        const same = await postMatch(
+          url,
+          matchForm(png, png2, [[120, 80]], { model: "tiny-vit", resolution: "252" }),
+        );
+        assert.deepEqual(r.json.matches, same.json.matches);
       });
       await t.step("a sha256 mismatch is refused and leaves no file", async () => {
         const r = await postMatch(url, matchForm(png, png2, [[1, 1]], { model: "tiny-bad-sha" }));

@@ -52,6 +52,7 @@ Deno.test("FeatureCache.require() names the missing image and keeps the key in d
     model: { descriptor: BUILTIN_MODELS.dsift },
     resolution: 64,
     resize: "stretch",
+    resample: "torch",
   });
   assert.throws(() => cache.require(key), (e) => {
     assert.ok(e instanceof FeaturesNotResidentError);

@@ -53,6 +53,7 @@ Deno.test("MatchPipeline runs a composite with a head and a refiner", async (t) 
       model: ref,
       resolution: 96,
       resize: "stretch" as const,
+      resample: "torch" as const,
       localizer: { ...DEFAULT_LOCALIZER },
       limits: DEFAULT_IMAGE_LIMITS,
     };

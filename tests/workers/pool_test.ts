@@ -72,6 +72,7 @@ Deno.test("WorkerPool.run() pins a task to a worker; a pinned task to a dead wor
       model,
       resolution: 16,
       resize: "stretch",
+      resample: "torch",
       localizer: DEFAULT_LOCALIZER,
     }, { worker: a });
     const queued = pool.run("match_resident", job, { worker: a });
