@@ -38,7 +38,7 @@ const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|softpipe/i;
  */
 export async function hardwareGpuAdapter(): Promise<{ description: string } | null> {
   const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return null;
+  if (!gpu || !mayHaveGpuDevice()) return null;
   try {
     const adapter = await gpu.requestAdapter() as {
       isFallbackAdapter?: boolean;
@@ -58,6 +58,24 @@ export async function hardwareGpuAdapter(): Promise<{ description: string } | nu
     return { description };
   } catch {
     return null;
+  }
+}
+
+/**
+ * On Linux, a hardware adapter needs a device node (`/dev/dri/*` for DRM
+ * drivers, `/dev/nvidia*` for NVIDIA's). Without one, asking for an adapter
+ * can only find a software one, and the graphics stack prints display
+ * warnings (`XDG_RUNTIME_DIR is invalid`) while it looks, so it is not asked.
+ */
+function mayHaveGpuDevice(): boolean {
+  if (Deno.build.os !== "linux") return true;
+  try {
+    for (const e of Deno.readDirSync("/dev")) {
+      if (e.name === "dri" || e.name.startsWith("nvidia")) return true;
+    }
+    return false;
+  } catch {
+    return true;
   }
 }
 
