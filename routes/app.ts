@@ -25,6 +25,7 @@ import { rateLimit } from "./middleware/rate_limit.ts";
 import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
+import visualize from "./visualize.ts";
 import features from "./features.ts";
 import evaluate from "./evaluate.ts";
 import leaderboard from "./leaderboard.ts";
@@ -48,7 +49,14 @@ export function createApp(services: Services): Hono<AppEnv> {
     origin: http.corsOrigins.includes("*") ? "*" : [...http.corsOrigins],
     allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowHeaders: ["Authorization", "Content-Type", "Accept"],
-    exposeHeaders: ["Retry-After", "X-Request-Id", "Location", "WWW-Authenticate"],
+    exposeHeaders: [
+      "Retry-After",
+      "X-Request-Id",
+      "Location",
+      "WWW-Authenticate",
+      "X-Source-Box",
+      "X-Target-Box",
+    ],
     credentials: false,
     maxAge: 600,
   }));
@@ -69,6 +77,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", health);
   app.route("/v1/models", models);
   app.route("/v1/match", match);
+  app.route("/v1/visualize", visualize);
   app.route("/v1/features", features);
   app.route("/v1/evaluate", evaluate);
   app.route("/v1/leaderboard", leaderboard);
