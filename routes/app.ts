@@ -31,6 +31,8 @@ import evaluate from "./evaluate.ts";
 import leaderboard from "./leaderboard.ts";
 import datasets from "./datasets.ts";
 import jobs from "./jobs.ts";
+import docs from "./docs.ts";
+import demo from "./demo.ts";
 
 /** The read-only listings `OPEN_LISTINGS=1` leaves open. */
 const LISTINGS = /^\/v1\/(models|datasets|leaderboard)(\/|$)/;
@@ -83,6 +85,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);
   app.route("/v1/jobs", jobs);
+  app.route("/", docs);
+  app.route("/", demo);
   const allowed = allowedMethods(app.routes);
   app.notFound((c) => {
     const methods = allowed(c.req.path);
