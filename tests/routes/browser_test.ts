@@ -106,8 +106,8 @@ Deno.test({
               return { inked, pixels: data.length / 4, width: canvas.width, height: canvas.height };
             });
             assert.ok(drawn.inked > 0.9 * drawn.pixels, JSON.stringify(drawn));
-            assert.equal(drawn.height, 320);
-            assert.equal(drawn.width, Math.round((300 * 320) / 225));
+            assert.equal(drawn.height, 280);
+            assert.equal(drawn.width, Math.round((300 * 280) / 225));
             assert.match(
               await page.textContent("#status") ?? "",
               /1 match\(es\) by mnv3-nanodet-coco/,

@@ -4,7 +4,7 @@
 "use strict";
 
 /** Height the images are shown at, in canvas pixels. */
-const VIEW_HEIGHT = 320;
+const VIEW_HEIGHT = 280;
 
 const $ = (id) => document.getElementById(id);
 
@@ -298,11 +298,9 @@ async function heatmap(generation, points) {
   canvas.width = size.width;
   canvas.height = size.height;
   const ctx = canvas.getContext("2d");
+  // As the service draws it: the match is its only point, numbered 1 there.
   ctx.drawImage(picture, box[0], box[1], box[2], box[3], 0, 0, size.width, size.height);
-  const m = state.matches[last];
-  if (m) {
-    dot(ctx, ...toCanvas(state.target, canvas, m.x, m.y), scoreColor(m.score), String(last + 1));
-  }
+  $("heatmap-caption").textContent = `Heatmap of point ${last + 1} (POST /v1/visualize)`;
 }
 
 function clickSource(event) {
@@ -346,6 +344,7 @@ function init() {
     state.points = [];
     state.matches = [];
     clearCanvas($("heatmap-canvas"));
+    $("heatmap-caption").textContent = "Heatmap of the last point";
     redraw();
   });
   for (const id of ["model", "localizer"]) $(id).addEventListener("change", () => match());
