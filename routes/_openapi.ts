@@ -213,6 +213,28 @@ const STREAMS = {
 
 const STATIC_PAGE = { "text/html": { schema: { type: "string" } } };
 
+/** An operation of the API without a body that answers JSON (one schema) or an error. */
+function jsonOperation(o: {
+  tag: string;
+  summary: string;
+  operationId: string;
+  parameters?: unknown[];
+  answer: [description: string, schema: z.ZodType];
+  errors: number[];
+}) {
+  return {
+    tags: [o.tag],
+    summary: o.summary,
+    operationId: o.operationId,
+    ...(o.parameters ? { parameters: o.parameters } : {}),
+    responses: {
+      200: { description: o.answer[0], content: json(o.answer[1]) },
+      ...errors(...o.errors),
+    },
+    security: [{}, { bearer: [] }],
+  };
+}
+
 /**
  * Builds the document.
  *
@@ -315,44 +337,32 @@ export function openApiDocument(options: { version?: string } = {}): OpenApiDocu
         },
         ...v1,
       },
-      get: {
-        tags: ["jobs"],
+      get: jsonOperation({
+        tag: "jobs",
         summary: "Recent jobs, newest first, without results",
         operationId: "listJobs",
         parameters: parameters("query", JobListQuerySchema),
-        responses: {
-          200: {
-            description: "The jobs",
-            content: json(z.object({ jobs: z.array(JobViewSchema) })),
-          },
-          ...errors(401, 422, 429, 503),
-        },
-        ...v1,
-      },
+        answer: ["The jobs", z.object({ jobs: z.array(JobViewSchema) })],
+        errors: [401, 422, 429, 503],
+      }),
     },
     "/v1/jobs/{id}": {
-      get: {
-        tags: ["jobs"],
+      get: jsonOperation({
+        tag: "jobs",
         summary: "A job: state, progress, shards, and its result once done",
         operationId: "getJob",
         parameters: parameters("path", IdParam),
-        responses: {
-          200: { description: "The job", content: json(JobViewSchema) },
-          ...errors(401, 404, 422, 429, 503),
-        },
-        ...v1,
-      },
-      delete: {
-        tags: ["jobs"],
+        answer: ["The job", JobViewSchema],
+        errors: [401, 404, 422, 429, 503],
+      }),
+      delete: jsonOperation({
+        tag: "jobs",
         summary: "Cancel a job",
         operationId: "cancelJob",
         parameters: parameters("path", IdParam),
-        responses: {
-          200: { description: "The job", content: json(JobViewSchema) },
-          ...errors(401, 404, 422, 429, 503),
-        },
-        ...v1,
-      },
+        answer: ["The job", JobViewSchema],
+        errors: [401, 404, 422, 429, 503],
+      }),
     },
     "/v1/jobs/{id}/save": {
       post: {
@@ -388,20 +398,17 @@ export function openApiDocument(options: { version?: string } = {}): OpenApiDocu
       },
     },
     "/v1/datasets": {
-      get: {
-        tags: ["datasets"],
+      get: jsonOperation({
+        tag: "datasets",
         summary: "Which datasets are present, their splits, pair counts, categories",
         operationId: "listDatasets",
-        responses: {
-          200: { description: "The datasets", content: json(DatasetListSchema) },
-          ...errors(401, 429),
-        },
-        ...v1,
-      },
+        answer: ["The datasets", DatasetListSchema],
+        errors: [401, 429],
+      }),
     },
     "/v1/datasets/{name}/pairs": {
-      get: {
-        tags: ["datasets"],
+      get: jsonOperation({
+        tag: "datasets",
         summary:
           "Exactly the pairs /v1/evaluate scores with the same options (as query parameters)",
         operationId: "listPairs",
@@ -413,12 +420,9 @@ export function openApiDocument(options: { version?: string } = {}): OpenApiDocu
             "save_run",
           ]),
         ],
-        responses: {
-          200: { description: "The pairs", content: json(DatasetPairsSchema) },
-          ...errors(401, 404, 422, 429, 503),
-        },
-        ...v1,
-      },
+        answer: ["The pairs", DatasetPairsSchema],
+        errors: [401, 404, 422, 429, 503],
+      }),
     },
     "/v1/datasets/{name}/image": {
       get: {
@@ -443,42 +447,33 @@ export function openApiDocument(options: { version?: string } = {}): OpenApiDocu
       },
     },
     "/v1/leaderboard": {
-      get: {
-        tags: ["datasets"],
+      get: jsonOperation({
+        tag: "datasets",
         summary: "The survey's result tables beside this service's saved runs",
         operationId: "leaderboard",
         parameters: parameters("query", LeaderboardQuerySchema),
-        responses: {
-          200: { description: "The board", content: json(LeaderboardSchema) },
-          ...errors(401, 404, 422, 429),
-        },
-        ...v1,
-      },
+        answer: ["The board", LeaderboardSchema],
+        errors: [401, 404, 422, 429],
+      }),
     },
     "/v1/models": {
-      get: {
-        tags: ["models"],
+      get: jsonOperation({
+        tag: "models",
         summary: "The models this service runs",
         operationId: "listModels",
-        responses: {
-          200: { description: "The models", content: json(ModelListSchema) },
-          ...errors(401, 429),
-        },
-        ...v1,
-      },
+        answer: ["The models", ModelListSchema],
+        errors: [401, 429],
+      }),
     },
     "/v1/models/{id}": {
-      get: {
-        tags: ["models"],
+      get: jsonOperation({
+        tag: "models",
         summary: "One model",
         operationId: "getModel",
         parameters: parameters("path", ModelIdParam),
-        responses: {
-          200: { description: "The model", content: json(ModelInfoSchema) },
-          ...errors(401, 404, 429),
-        },
-        ...v1,
-      },
+        answer: ["The model", ModelInfoSchema],
+        errors: [401, 404, 429],
+      }),
     },
     "/healthz": {
       get: {
