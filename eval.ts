@@ -7,6 +7,7 @@
  * deno task eval --dataset pfwillow --shards 3 --shard 0 --out runs/s0.json
  * deno task eval --dataset pfwillow --server http://localhost:8000   # against a running service
  * deno task eval merge runs/s0.json runs/s1.json runs/s2.json --out runs/all.json
+ * deno task eval --dataset pfwillow --visualize pictures --visualize-limit 10   # one PNG per pair
  * ```
  *
  * Options are the request's fields as flags (`--localizer nn`, `--alphas
@@ -23,7 +24,8 @@ import {
   EvaluateRequestSchema,
   requestFromStrings,
 } from "./evaluation/request.ts";
-import { runEvaluation } from "./evaluation/run_evaluation.ts";
+import { evaluatePrepared, prepareEvaluation } from "./evaluation/run_evaluation.ts";
+import { DEFAULT_PICTURE_LIMIT, writeMatchPictures } from "./evaluation/match_pictures.ts";
 import type { EvaluationProgress } from "./evaluation/evaluate_pairs.ts";
 import type { EvaluationReport } from "./evaluation/report.ts";
 import { mergeReports } from "./evaluation/merge_reports.ts";
@@ -41,13 +43,23 @@ function usage(): never {
       "  [--species official|all] [--pair-source tree|coco]\n" +
       "  [--alphas 0.05,0.1] [--categories a,b] [--offset N] [--limit N] [--shards K --shard I]\n" +
       "  [--return-predictions] [--server URL] [--workers N] [--out FILE] [--save]\n" +
+      `  [--visualize DIR [--visualize-limit ${DEFAULT_PICTURE_LIMIT}]]\n` +
       "       deno task eval merge A.json B.json ... [--out FILE]",
   );
   Deno.exit(2);
 }
 
 function toRequest(values: Record<string, string | boolean | undefined>): EvaluateRequest {
-  const { server: _s, out: _o, workers: _w, help: _h, save: _v, ...fields } = values;
+  const {
+    server: _s,
+    out: _o,
+    workers: _w,
+    help: _h,
+    save: _v,
+    visualize: _p,
+    "visualize-limit": _l,
+    ...fields
+  } = values;
   const r = EvaluateRequestSchema.safeParse(requestFromStrings(fields));
   if (!r.success) {
     for (const i of r.error.issues) console.error(`--${i.path.join(".")}: ${i.message}`);
@@ -95,25 +107,38 @@ function formatSeconds(s: number): string {
   return m < 60 ? `${m} min ${Math.round(s % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** Where `--visualize` writes its pictures, and how many. */
+interface PictureRequest {
+  dir: string;
+  limit: number;
+}
+
 async function evaluateLocally(
   req: EvaluateRequest,
   config: ServiceConfig,
-  workers?: number,
+  options: { workers?: number; pictures?: PictureRequest },
 ): Promise<EvaluationReport> {
   const services = await createServices(config, {
     startModel: req.model ?? config.models.defaultModel,
-    pool: { size: workers, maxQueue: 1024 },
+    pool: { size: options.workers, maxQueue: 1024 },
     jobs: false,
   });
   try {
     await services.ready;
-    return await runEvaluation(req, {
+    const deps = {
       pool: services.pool,
       registry: services.registry,
       resolveModel: services.resolveModel,
       defaultModel: services.defaultModel,
       roots: config.datasets,
-    }, progressReporter());
+    };
+    const prepared = await prepareEvaluation(req, deps);
+    const report = await evaluatePrepared(prepared, deps, { onProgress: progressReporter() });
+    if (options.pictures) {
+      const files = await writeMatchPictures(prepared, services.pool, options.pictures);
+      console.error(`${files.length} pictures in ${options.pictures.dir}`);
+    }
+    return report;
   } finally {
     await services.dispose();
   }
@@ -142,6 +167,26 @@ async function evaluateRemotely(req: EvaluateRequest, server: string): Promise<E
     }
   }
   throw new Error("The server closed the stream before the result");
+}
+
+function picturesOf(
+  values: Record<string, string | boolean | undefined>,
+): PictureRequest | undefined {
+  const dir = values.visualize;
+  if (typeof dir !== "string") {
+    if (values["visualize-limit"] !== undefined) {
+      console.error("--visualize-limit needs --visualize DIR");
+      Deno.exit(2);
+    }
+    return undefined;
+  }
+  const text = values["visualize-limit"];
+  const limit = text === undefined ? DEFAULT_PICTURE_LIMIT : Number(text);
+  if (!Number.isInteger(limit) || limit < 1) {
+    console.error(`--visualize-limit: expected a positive integer, got ${text}`);
+    Deno.exit(2);
+  }
+  return { dir, limit };
 }
 
 async function main(args: string[], config: ServiceConfig): Promise<void> {
@@ -195,14 +240,24 @@ async function main(args: string[], config: ServiceConfig): Promise<void> {
       workers: text,
       "return-predictions": { type: "boolean" },
       save: { type: "boolean" },
+      visualize: text,
+      "visualize-limit": text,
       help: { type: "boolean" },
     },
   });
   if (values.help || !values.dataset) usage();
   const req = toRequest(values);
+  const pictures = picturesOf(values);
+  if (pictures && values.server) {
+    console.error("--visualize draws the pairs here: leave out --server (the data must be local)");
+    Deno.exit(2);
+  }
   const report = values.server
     ? await evaluateRemotely(req, values.server)
-    : await evaluateLocally(req, config, values.workers ? Number(values.workers) : undefined);
+    : await evaluateLocally(req, config, {
+      workers: values.workers ? Number(values.workers) : undefined,
+      pictures,
+    });
   if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
   if (values.save) {
     const file = await new RunsStore(config.runs.dir, config.runs).save(report);

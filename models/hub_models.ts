@@ -44,11 +44,15 @@ const CLIP: Shared = {
  * type instead of running.
  *
  * Integrity: no sha256 or size is known here (nothing can be fetched while
- * building the service), and the URLs follow the `main` branch. The first
- * download is trusted and cached by URL. For reproducible deployments, pin
- * the file: copy the descriptor into the JSON file named by `MODELS_CONFIG`
- * with `sha256` and `bytes` set and the URL at a commit
- * (`hf://onnx-community/dinov2-small@<commit>/onnx/model.onnx`).
+ * building the service). The `Xenova/dinov2-*` exports are pinned to the
+ * commit that added their fp16 weights (`Xenova/dinov2-small@bd222e8`,
+ * `-base@fef9673`, `-large@ea6fe54`: the hub's file listings at those full
+ * commit ids hold `onnx/model.onnx` and `onnx/model_quantized.onnx`), so
+ * their bytes cannot change; the other exports follow `main`, as no full
+ * commit id of theirs was found. The first download is trusted and cached
+ * by URL. For reproducible deployments, pin the file: copy the descriptor
+ * into the JSON file named by `MODELS_CONFIG` with `sha256` and `bytes` set
+ * and the URL at a commit (`hf://onnx-community/dinov2-small@<commit>/onnx/model.onnx`).
  *
  * Licence: the DINOv2 weights are Apache-2.0 (facebookresearch/dinov2).
  *
@@ -233,7 +237,7 @@ export const HUB_MODELS = Object.freeze(
     "xenova-dinov2-small": {
       id: "xenova-dinov2-small",
       description: "DINOv2 ViT-S/14 (Xenova export, fp32)",
-      url: "hf://Xenova/dinov2-small/onnx/model.onnx",
+      url: "hf://Xenova/dinov2-small@bd222e886723524568931e43031f6d9327896fac/onnx/model.onnx",
       prefix_tokens: 1,
       feature_dim: 384,
       ...DINOV2,
@@ -241,7 +245,8 @@ export const HUB_MODELS = Object.freeze(
     "xenova-dinov2-small-q8": {
       id: "xenova-dinov2-small-q8",
       description: "DINOv2 ViT-S/14 (Xenova export, 8-bit quantized)",
-      url: "hf://Xenova/dinov2-small/onnx/model_quantized.onnx",
+      url:
+        "hf://Xenova/dinov2-small@bd222e886723524568931e43031f6d9327896fac/onnx/model_quantized.onnx",
       prefix_tokens: 1,
       feature_dim: 384,
       ...DINOV2,
@@ -249,7 +254,7 @@ export const HUB_MODELS = Object.freeze(
     "xenova-dinov2-base": {
       id: "xenova-dinov2-base",
       description: "DINOv2 ViT-B/14 (Xenova export, fp32)",
-      url: "hf://Xenova/dinov2-base/onnx/model.onnx",
+      url: "hf://Xenova/dinov2-base@fef96735014749b0e195358c3fc42cc00b08378e/onnx/model.onnx",
       prefix_tokens: 1,
       feature_dim: 768,
       ...DINOV2,
@@ -257,7 +262,8 @@ export const HUB_MODELS = Object.freeze(
     "xenova-dinov2-base-q8": {
       id: "xenova-dinov2-base-q8",
       description: "DINOv2 ViT-B/14 (Xenova export, 8-bit quantized)",
-      url: "hf://Xenova/dinov2-base/onnx/model_quantized.onnx",
+      url:
+        "hf://Xenova/dinov2-base@fef96735014749b0e195358c3fc42cc00b08378e/onnx/model_quantized.onnx",
       prefix_tokens: 1,
       feature_dim: 768,
       ...DINOV2,
@@ -265,7 +271,7 @@ export const HUB_MODELS = Object.freeze(
     "xenova-dinov2-large": {
       id: "xenova-dinov2-large",
       description: "DINOv2 ViT-L/14 (Xenova export, fp32)",
-      url: "hf://Xenova/dinov2-large/onnx/model.onnx",
+      url: "hf://Xenova/dinov2-large@ea6fe542912c2af69cbe7cef2ba6a5257b09db00/onnx/model.onnx",
       prefix_tokens: 1,
       feature_dim: 1024,
       ...DINOV2_LARGE,
@@ -273,7 +279,8 @@ export const HUB_MODELS = Object.freeze(
     "xenova-dinov2-large-q8": {
       id: "xenova-dinov2-large-q8",
       description: "DINOv2 ViT-L/14 (Xenova export, 8-bit quantized)",
-      url: "hf://Xenova/dinov2-large/onnx/model_quantized.onnx",
+      url:
+        "hf://Xenova/dinov2-large@ea6fe542912c2af69cbe7cef2ba6a5257b09db00/onnx/model_quantized.onnx",
       prefix_tokens: 1,
       feature_dim: 1024,
       ...DINOV2_LARGE,

@@ -15,17 +15,21 @@
  * @module
  */
 
-import type { ResizeMode } from "../core/frame.ts";
-import type { ResampleMode } from "../core/model_input.ts";
+import { z } from "zod";
+import { RESIZE_MODES, type ResizeMode } from "../core/frame.ts";
+import { RESAMPLE_MODES, type ResampleMode } from "../core/model_input.ts";
 
 /** How an image became the model's input, and how its pixels map to the grid. */
-export interface InputConventions {
-  resolution: number;
-  resize: ResizeMode;
-  resample: ResampleMode;
-  coordinates: string;
-  grid_mapping: string;
-}
+export const InputConventionsSchema = z.object({
+  resolution: z.int().describe("side S of the square model input"),
+  resize: z.enum(RESIZE_MODES),
+  resample: z.enum(RESAMPLE_MODES),
+  coordinates: z.string().describe("the pixel convention of every coordinate"),
+  grid_mapping: z.string().describe("how image pixels map to the feature grid"),
+});
+
+/** The conventions of an answer. */
+export type InputConventions = z.output<typeof InputConventionsSchema>;
 
 /**
  * The conventions of one input setting.

@@ -38,6 +38,7 @@ import {
   ImageDecodeError,
   ImageTooLargeError,
   InferenceTimeoutError,
+  INTERNAL_ERROR,
   InvalidRequestError,
   JobNotDoneError,
   JobNotFoundError,
@@ -112,6 +113,50 @@ const RETRY_AFTER_ONE: readonly ErrorClass[] = [
   ModelLoadError,
 ];
 
+/** The answer of a request cancelled before it finished (its client went away, or a drain). */
+const CANCELLED: Readonly<PublicError> = Object.freeze({
+  code: "cancelled",
+  message: "The request was cancelled before it finished",
+});
+
+/** The code of Hono's own HTTP errors (a malformed request id, say). */
+const HTTP_ERROR_CODE = "http_error";
+
+/** One code an error answer can carry, with its HTTP status. */
+export interface ErrorCode {
+  status: ContentfulStatusCode;
+  code: string;
+}
+
+/**
+ * Every code an error answer can carry with its status: each class of
+ * {@linkcode ERROR_STATUS}, then the answers no class makes (a cancelled
+ * request, Hono's HTTP errors, a bug). The OpenAPI document lists these.
+ *
+ * @returns The codes, in the table's order.
+ *
+ * @example Usage
+ * ```ts
+ * import { errorCodes } from "./_on_error.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const codes = errorCodes();
+ * assert.deepEqual(codes.find((c) => c.code === "unknown_model"), { status: 404, code: "unknown_model" });
+ * assert.ok(codes.some((c) => c.code === "internal_error" && c.status === 500));
+ * ```
+ */
+export function errorCodes(): ErrorCode[] {
+  const out: ErrorCode[] = ERROR_STATUS.map(([cls, status]) => {
+    // Codes are instance fields: one instance tells a class's code.
+    const make = cls as unknown as new (m: string, o: { retryAfter: number }) => ServiceError;
+    return { status, code: new make("", { retryAfter: 0 }).code };
+  });
+  out.push({ status: 503, code: CANCELLED.code });
+  out.push({ status: 400, code: HTTP_ERROR_CODE });
+  out.push({ status: 500, code: INTERNAL_ERROR.code });
+  return out;
+}
+
 /** The JSON body of an error, as every route and every stream sends it. */
 export type ErrorBody = PublicError;
 
@@ -147,18 +192,14 @@ export function errorAnswer(err: unknown, requestId: string | null): ErrorAnswer
   if (err instanceof DOMException && err.name === "AbortError") {
     // The client went away (or the server is draining): nobody is there to
     // read the answer, and it is no bug.
-    return {
-      status: 503,
-      headers: {},
-      error: { code: "cancelled", message: "The request was cancelled before it finished" },
-    };
+    return { status: 503, headers: {}, error: { ...CANCELLED } };
   }
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own middleware (e.g. a malformed request id) speaks HTTPException.
     return {
       status: err.status as ContentfulStatusCode,
       headers: {},
-      error: { code: "http_error", message: err.message || `HTTP ${err.status}` },
+      error: { code: HTTP_ERROR_CODE, message: err.message || `HTTP ${err.status}` },
     };
   }
   console.error(`request ${requestId} failed:`, err);

@@ -25,11 +25,14 @@ import { rateLimit } from "./middleware/rate_limit.ts";
 import health from "./health.ts";
 import models from "./models.ts";
 import match from "./match.ts";
+import visualize from "./visualize.ts";
 import features from "./features.ts";
 import evaluate from "./evaluate.ts";
 import leaderboard from "./leaderboard.ts";
 import datasets from "./datasets.ts";
 import jobs from "./jobs.ts";
+import docs from "./docs.ts";
+import demo from "./demo.ts";
 
 /** The read-only listings `OPEN_LISTINGS=1` leaves open. */
 const LISTINGS = /^\/v1\/(models|datasets|leaderboard)(\/|$)/;
@@ -48,7 +51,14 @@ export function createApp(services: Services): Hono<AppEnv> {
     origin: http.corsOrigins.includes("*") ? "*" : [...http.corsOrigins],
     allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowHeaders: ["Authorization", "Content-Type", "Accept"],
-    exposeHeaders: ["Retry-After", "X-Request-Id", "Location", "WWW-Authenticate"],
+    exposeHeaders: [
+      "Retry-After",
+      "X-Request-Id",
+      "Location",
+      "WWW-Authenticate",
+      "X-Source-Box",
+      "X-Target-Box",
+    ],
     credentials: false,
     maxAge: 600,
   }));
@@ -69,11 +79,14 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", health);
   app.route("/v1/models", models);
   app.route("/v1/match", match);
+  app.route("/v1/visualize", visualize);
   app.route("/v1/features", features);
   app.route("/v1/evaluate", evaluate);
   app.route("/v1/leaderboard", leaderboard);
   app.route("/v1/datasets", datasets);
   app.route("/v1/jobs", jobs);
+  app.route("/", docs);
+  app.route("/", demo);
   const allowed = allowedMethods(app.routes);
   app.notFound((c) => {
     const methods = allowed(c.req.path);

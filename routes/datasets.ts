@@ -18,6 +18,100 @@ import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/ty
 import { toOfficialFrame } from "../core/official_frame.ts";
 import { EvaluateRequestSchema, requestFromStrings } from "../evaluation/request.ts";
 import { readScoredPairs } from "../evaluation/scored_pairs.ts";
+import { openDataSource } from "../datasets/data_source.ts";
+import { requireRoot } from "../datasets/roots.ts";
+import { ImageSizeSchema } from "./match.ts";
+
+/** One split of a dataset as `GET /v1/datasets` lists it. */
+const SplitSummary = z.union([
+  z.object({
+    available: z.literal(true),
+    pairs: z.int(),
+    pair_source: z.string(),
+    thres_type: z.string(),
+    categories: z.record(z.string(), z.int()).describe("pairs per category"),
+  }),
+  z.object({ available: z.literal(false), reason: z.string() }),
+]);
+
+/** The answer of `GET /v1/datasets`. */
+export const DatasetListSchema = z.object({
+  datasets: z.array(z.object({
+    id: z.enum(DATASET_IDS),
+    root: z.string().nullable(),
+    present: z.boolean(),
+    reason: z.string().optional().describe("why the root is not set"),
+    splits: z.record(z.string(), SplitSummary),
+  })),
+});
+
+const Points = z.array(z.tuple([z.number(), z.number()]));
+const Box = z.array(z.number()).describe("x0, y0, x1, y1");
+
+/** The answer of `GET /v1/datasets/{name}/pairs`. */
+export const DatasetPairsSchema = z.object({
+  dataset: z.enum(DATASET_IDS),
+  split: z.string(),
+  pair_source: z.string(),
+  pair_file: z.string().nullable(),
+  keypoints: z.string(),
+  max_keypoints: z.int(),
+  thres_type: z.string(),
+  model: z.string().optional(),
+  resolution: z.int(),
+  resize: z.string(),
+  official_frame_size: z.int(),
+  dataset_options: z.record(z.string(), z.union([z.string(), z.number()])),
+  non_official: z.array(z.object({
+    option: z.string(),
+    value: z.union([z.string(), z.number()]),
+    official: z.union([z.string(), z.number()]),
+  })),
+  total: z.int(),
+  pairs: z.array(z.object({
+    pair_id: z.string(),
+    category: z.string(),
+    source: z.string().describe("the image's path under the root: GET /v1/datasets/{name}/image"),
+    target: z.string(),
+    source_size: ImageSizeSchema.nullable(),
+    target_size: ImageSizeSchema.nullable(),
+    source_kps: Points,
+    query: Points.describe("the source points as matched (clamped into the image)"),
+    target_kps: Points,
+    threshold_base: z.enum(["bbox", "bbox-kp", "img"]).describe(
+      "what the threshold is a fraction of",
+    ),
+    source_bbox: Box.optional(),
+    target_bbox: Box.optional(),
+    difficulty: z.object({
+      viewpoint_variation: z.int(),
+      scale_variation: z.int(),
+      truncation: z.int(),
+      occlusion: z.int(),
+      mirror: z.int(),
+    }).optional().describe("SPair-71k's difficulty flags"),
+    frames: z.object({
+      original: z.object({ target_kps: Points, threshold: z.number().nullable() }),
+      official: z.object({ size: z.int(), target_kps: Points, threshold: z.number().nullable() })
+        .nullable(),
+    }),
+  })),
+});
+
+/** The image file types the image route serves, by extension. */
+const IMAGE_TYPES: Readonly<Record<string, string>> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+};
+
+/** The query of `GET /v1/datasets/{name}/image`. */
+export const DatasetImageQuerySchema = z.object({
+  path: z.string().min(1).max(1024).regex(
+    /\.(png|jpe?g)$/i,
+    "must name a .png, .jpg or .jpeg file",
+  ).describe("an image path as the pairs list it (source or target), relative to the root"),
+});
 
 const app = new Hono<AppEnv>();
 
@@ -62,7 +156,7 @@ app.get(
       roots: config.datasets,
     });
     const { slice, resolution } = scored;
-    return c.json({
+    const answer: z.input<typeof DatasetPairsSchema> = {
       dataset: slice.dataset,
       split: slice.split,
       pair_source: slice.pair_source,
@@ -78,6 +172,25 @@ app.get(
       non_official: scored.protocol.non_official,
       total: scored.pairs.length,
       pairs: scored.pairs.map((p, i) => describePair(p, scored.queries[i], resolution)),
+    };
+    return c.json(answer);
+  },
+);
+
+app.get(
+  "/:name/image",
+  validate("param", z.object({ name: z.enum(DATASET_IDS) })),
+  validate("query", DatasetImageQuerySchema),
+  async (c) => {
+    const { name } = c.req.valid("param");
+    const { path } = c.req.valid("query");
+    // The source refuses paths that leave the root; only image files are served.
+    const source = openDataSource(requireRoot(c.var.services.config.datasets, name));
+    const bytes = await source.readBytes(path, "image");
+    const type = IMAGE_TYPES[path.slice(path.lastIndexOf(".") + 1).toLowerCase()];
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": type,
+      "cache-control": "public, max-age=3600",
     });
   },
 );

@@ -21,7 +21,8 @@ import type { AppEnv } from "./app_env.ts";
 import { imageBodyLimit } from "./middleware/image_body_limit.ts";
 import { parseInput } from "./_validate.ts";
 import { readImageRequest } from "./_image_body.ts";
-import { inputConventions } from "./_conventions.ts";
+import { inputConventions, InputConventionsSchema } from "./_conventions.ts";
+import { ImageSizeSchema, TimingsSchema } from "./match.ts";
 import { checkImage } from "../workers/image_limits.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
 import { MatchOptionsSchema } from "../workers/match_options.ts";
@@ -30,12 +31,26 @@ import { encodeNpy } from "../core/encode_npy.ts";
 /** The answer formats. */
 export const FEATURE_FORMATS = Object.freeze(["json", "npy"] as const);
 
-const FeaturesOptionsSchema = MatchOptionsSchema.pick({
+/** The options of `/v1/features`: the input options of `/v1/match`, and `format`. */
+export const FeaturesOptionsSchema = MatchOptionsSchema.pick({
   model: true,
   resolution: true,
   resize: true,
   resample: true,
 }).extend({ format: z.enum(FEATURE_FORMATS).optional() });
+
+/** The JSON answer of `POST /v1/features`. */
+export const FeaturesResponseSchema = z.object({
+  model: z.string(),
+  image: ImageSizeSchema,
+  grid: z.object({ channels: z.int(), height: z.int(), width: z.int() }),
+  shape: z.array(z.int()).describe("[C, h, w]"),
+  dtype: z.literal("float32"),
+  byte_order: z.literal("little"),
+  data: z.string().describe("the C x h x w float32 values, little-endian, in base64"),
+  conventions: InputConventionsSchema.extend({ layout: z.string() }),
+  timings_ms: TimingsSchema,
+});
 
 /** The float32 values as little-endian bytes in base64. */
 function base64Floats(data: Float32Array): string {
@@ -95,7 +110,7 @@ app.post("/", overloadGuard(), imageBodyLimit(1), async (c) => {
       "x-features-conventions": JSON.stringify(conventions),
     });
   }
-  return c.json({
+  const answer: z.input<typeof FeaturesResponseSchema> = {
     model: descriptor.id,
     image: { width: frame.imageWidth, height: frame.imageHeight },
     grid: { channels: grid.channels, height: grid.height, width: grid.width },
@@ -105,7 +120,8 @@ app.post("/", overloadGuard(), imageBodyLimit(1), async (c) => {
     data: base64Floats(grid.data),
     conventions,
     timings_ms: { ...f.timings, total },
-  });
+  };
+  return c.json(answer);
 });
 
 export default app;

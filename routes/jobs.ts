@@ -30,7 +30,8 @@ import { validate } from "./_validate.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
 import { requireContentType } from "./middleware/content_type.ts";
 import { limitBody } from "./middleware/body_limit.ts";
-import { EVALUATE_BODY_LIMIT } from "./evaluate.ts";
+import { EVALUATE_BODY_LIMIT, EvaluationReportSchema, reportAnswer } from "./evaluate.ts";
+import { JOB_STATES, SHARD_STATES } from "../jobs/job_records.ts";
 import { EvaluateRequestSchema } from "../evaluation/request.ts";
 import { prepareEvaluation } from "../evaluation/run_evaluation.ts";
 import type { JobView } from "../jobs/job_view.ts";
@@ -40,12 +41,63 @@ import { basename } from "node:path";
 const BASE = "/v1/jobs";
 
 /** A job's request: an evaluate request; the job does its own sharding. */
-const JobRequestSchema = EvaluateRequestSchema.refine(
+export const JobRequestSchema = EvaluateRequestSchema.refine(
   (r) => r.shards === undefined && r.shard === undefined,
   { message: "a job cuts itself into shards: leave out shards and shard", path: ["shards"] },
 );
 
 const IdParam = z.object({ id: z.uuid() });
+
+const JobLinks = z.object({ self: z.string(), events: z.string(), cancel: z.string() });
+
+/** The answer of `POST /v1/jobs` (202). */
+export const JobCreatedSchema = z.object({
+  id: z.uuid(),
+  state: z.enum(JOB_STATES),
+  pairs_total: z.int(),
+  shards: z.int(),
+  links: JobLinks,
+});
+
+/** A job as `GET /v1/jobs/{id}` answers it. */
+export const JobViewSchema = z.object({
+  id: z.uuid(),
+  state: z.enum(JOB_STATES),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  request: EvaluateRequestSchema,
+  progress: z.object({
+    pairs_done: z.int(),
+    pairs_total: z.int(),
+    shards_done: z.int(),
+    shards_total: z.int(),
+    extractions: z.int(),
+    pck: z.record(z.string(), z.number().nullable()).nullable(),
+    eta_s: z.number().nullable(),
+  }),
+  shards: z.array(z.object({
+    index: z.int(),
+    pairs: z.int(),
+    state: z.enum(SHARD_STATES),
+    pairs_done: z.int(),
+    attempts: z.int(),
+    owner: z.string().nullable(),
+    done_by: z.string().nullable(),
+  })),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  saved_as: z.string().nullable(),
+  links: JobLinks,
+  result: EvaluationReportSchema.optional().describe("once done"),
+});
+
+/**
+ * A view as the answer: every view fits the schema (a change of the view
+ * that the schema misses fails the type check).
+ */
+function viewAnswer(view: JobView): z.input<typeof JobViewSchema> {
+  return { ...view, result: view.result && reportAnswer(view.result) };
+}
 
 const app = new Hono<AppEnv>();
 
@@ -87,19 +139,25 @@ app.post(
     const job = await jobsOf(c).store.create({ ...req, model: modelId }, shardPairs);
     const links = jobsOf(c).views.links(job.id, BASE);
     c.header("Location", links.self);
-    return c.json({
+    const answer: z.input<typeof JobCreatedSchema> = {
       id: job.id,
       state: job.state,
       pairs_total: job.pairs_total,
       shards: shardPairs.length,
       links,
-    }, 202);
+    };
+    return c.json(answer, 202);
   },
 );
 
+/** The query of `GET /v1/jobs`. */
+export const JobListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe("most jobs listed"),
+});
+
 app.get(
   "/",
-  validate("query", z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) })),
+  validate("query", JobListQuerySchema),
   async (c) => {
     const { limit } = c.req.valid("query");
     const jobs = jobsOf(c);
@@ -108,19 +166,19 @@ app.get(
       const view = await jobs.views.view(job.id, { base: BASE, result: false });
       if (view) views.push(view);
     }
-    return c.json({ jobs: views });
+    return c.json({ jobs: views.map(viewAnswer) });
   },
 );
 
 app.get("/:id", validate("param", IdParam), async (c) => {
-  return c.json(await viewOr404(c, c.req.valid("param").id));
+  return c.json(viewAnswer(await viewOr404(c, c.req.valid("param").id)));
 });
 
 app.delete("/:id", validate("param", IdParam), async (c) => {
   const { id } = c.req.valid("param");
   await viewOr404(c, id, { result: false });
   await jobsOf(c).store.cancel(id);
-  return c.json(await viewOr404(c, id, { result: false }));
+  return c.json(viewAnswer(await viewOr404(c, id, { result: false })));
 });
 
 app.post("/:id/save", validate("param", IdParam), async (c) => {

@@ -75,7 +75,7 @@ import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { validate } from "./_validate.ts";
 import { UnknownTableError } from "../errors/mod.ts";
-import { buildLeaderboard } from "../leaderboard/board.ts";
+import { buildLeaderboard, type Leaderboard } from "../leaderboard/board.ts";
 import { loadSurvey, SETTINGS, TABLE_KINDS } from "../leaderboard/survey.ts";
 import { DATASET_IDS } from "../datasets/types.ts";
 
@@ -93,6 +93,63 @@ export const LeaderboardQuerySchema = z.strictObject({
 
 /** A validated query. */
 export type LeaderboardQuery = z.output<typeof LeaderboardQuerySchema>;
+
+const Cells = z.record(
+  z.string(),
+  z.object({ percent: z.number(), fraction: z.number() }).nullable(),
+).describe('PCK by alpha ("0.1"): as printed (percent) and as a fraction');
+
+/** The answer of `GET /v1/leaderboard` (see the module doc for every field). */
+export const LeaderboardSchema = z.object({
+  source: z.record(z.string(), z.unknown()).describe("the survey: title, authors, venue, links"),
+  filters: z.record(z.string(), z.string().nullable()),
+  pck_keys: z.array(z.object({
+    key: z.string(),
+    dataset: z.string(),
+    threshold_base: z.string(),
+    label: z.string(),
+  })),
+  protocol_notes: z.record(z.string(), z.string()),
+  tables: z.array(z.object({
+    id: z.string(),
+    title: z.string(),
+    kind: z.string(),
+    rows: z.array(z.object({
+      method: z.string().nullable(),
+      setting: z.string().nullable(),
+      results: z.array(z.object({ key: z.string(), pck: Cells })),
+    })),
+  })),
+  runs: z.array(z.object({
+    file: z.string(),
+    saved_at: z.string().nullable(),
+    method: z.string(),
+    protocol: z.record(z.string(), z.unknown()),
+    literature_key: z.string().nullable(),
+    results: z.array(z.object({
+      frame: z.string(),
+      averaging: z.enum(["per_image", "per_point"]),
+      pairs: z.int(),
+      points: z.int(),
+      pck: Cells,
+    })),
+  })),
+  runs_page: z.object({ offset: z.int(), limit: z.int(), total: z.int() }),
+  skipped_runs: z.array(z.object({ file: z.string(), reason: z.string() })),
+  discrepancies: z.array(z.record(z.string(), z.unknown())),
+  notes: z.array(z.string()),
+});
+
+/**
+ * The board as the answer: every board fits the schema, so a change of the
+ * board that the schema misses fails the type check.
+ *
+ * @param board The leaderboard.
+ * @returns It, typed as the answer's schema takes it.
+ */
+export function leaderboardAnswer(board: Leaderboard): z.input<typeof LeaderboardSchema> {
+  return board;
+}
 
 const app = new Hono<AppEnv>();
 
@@ -114,7 +171,7 @@ app.get("/", validate("query", LeaderboardQuerySchema), async (c) => {
     kind: q.kind,
     alpha: q.alpha === undefined ? undefined : String(q.alpha),
   }, { runs: c.var.services.runs, page: { offset: q.runs_offset, limit: q.runs_limit } });
-  return c.json(board);
+  return c.json(leaderboardAnswer(board));
 });
 
 export default app;

@@ -8,15 +8,13 @@
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
-import { TooManyPointsError } from "../errors/mod.ts";
 import { imageBodyLimit } from "./middleware/image_body_limit.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
-import { parseInput } from "./_validate.ts";
-import { readMatchRequest } from "./_image_body.ts";
-import { inputConventions } from "./_conventions.ts";
-import { checkImage } from "../workers/image_limits.ts";
-import { localizerOf, MatchOptionsSchema, PointsSchema } from "../workers/match_options.ts";
+import { inputConventions, InputConventionsSchema } from "./_conventions.ts";
+import { prepareMatch, runMatch } from "./_match_request.ts";
+import { LocalizerSchema, MatchOptionsSchema } from "../workers/match_options.ts";
 
 /**
  * Decimals of answered coordinates: a thousandth of a pixel is far below any
@@ -26,6 +24,33 @@ export const COORDINATE_DECIMALS = 3;
 
 /** Decimals of answered scores (cosine similarities in [-1, 1]). */
 export const SCORE_DECIMALS = 4;
+
+/** An image's size in pixels. */
+export const ImageSizeSchema = z.object({ width: z.int(), height: z.int() });
+
+/** Milliseconds per stage, and the request's wall time in `total`. */
+export const TimingsSchema = z.record(z.string(), z.number()).describe(
+  "milliseconds per stage (decode, preprocess, extract, match) and in all (total)",
+);
+
+/** The answer of `POST /v1/match`. */
+export const MatchResponseSchema = z.object({
+  model: z.string(),
+  backend: z.string().describe("the onnxruntime backend that ran it: native, wasm or webgpu"),
+  matches: z.array(z.object({
+    x: z.number().describe(`target pixels, ${COORDINATE_DECIMALS} decimals`),
+    y: z.number(),
+    score: z.number().describe(`cosine similarity at the match, ${SCORE_DECIMALS} decimals`),
+  })).describe("one per query point, in order"),
+  source: ImageSizeSchema,
+  target: ImageSizeSchema,
+  grid: z.object({ height: z.int(), width: z.int() }).describe("the target's feature grid"),
+  conventions: InputConventionsSchema.extend({ localizer: LocalizerSchema }),
+  timings_ms: TimingsSchema,
+});
+
+/** The answer of `POST /v1/match`. */
+export type MatchResponse = z.output<typeof MatchResponseSchema>;
 
 function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
@@ -39,46 +64,19 @@ app.post(
   overloadGuard(),
   imageBodyLimit(2),
   async (c) => {
-    const { pool, config, registry, resolveModel, defaultModel } = c.var.services;
-    const body = await readMatchRequest(c.req.raw);
-    if (Array.isArray(body.points) && body.points.length > config.limits.maxPoints) {
-      throw new TooManyPointsError(
-        `Cannot match ${body.points.length} points: the limit is ${config.limits.maxPoints}`,
-        { details: { limit: config.limits.maxPoints, actual: body.points.length } },
-      );
-    }
-    const points = parseInput(PointsSchema, body.points, { path: ["points"] });
-    const options = parseInput(MatchOptionsSchema, body.options);
-    const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
-    checkImage(body.source, limits);
-    checkImage(body.target, limits);
-    const descriptor = registry.get(options.model ?? defaultModel);
-    const resolution = registry.resolution(descriptor, options.resolution);
-    const model = await resolveModel(descriptor.id);
-    c.set("model", descriptor.id);
-    const localizer = localizerOf(options);
-    const started = performance.now();
-    const result = await pool.run("match", {
-      source: body.source,
-      target: body.target,
-      points: Float32Array.from(points.flat()),
-      model,
-      resolution,
-      resize: options.resize,
-      resample: options.resample,
-      localizer,
-    }, { transfer: [body.source.buffer as ArrayBuffer, body.target.buffer as ArrayBuffer] });
-    const total = performance.now() - started;
+    const prepared = await prepareMatch(c, MatchOptionsSchema);
+    const { options, resolution, localizer } = prepared;
+    const { result, total } = await runMatch(c.var.services, prepared);
     const matches = [];
-    for (let i = 0; i < points.length; i++) {
+    for (let i = 0; i < prepared.points.length; i++) {
       matches.push({
         x: round(result.matches[3 * i], COORDINATE_DECIMALS),
         y: round(result.matches[3 * i + 1], COORDINATE_DECIMALS),
         score: round(result.matches[3 * i + 2], SCORE_DECIMALS),
       });
     }
-    return c.json({
-      model: descriptor.id,
+    const answer: MatchResponse = {
+      model: prepared.descriptor.id,
       backend: result.backend,
       matches,
       source: result.source_size,
@@ -89,7 +87,8 @@ app.post(
         localizer,
       },
       timings_ms: { ...result.timings, total },
-    });
+    };
+    return c.json(answer);
   },
 );
 

@@ -8,14 +8,53 @@
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv, Services } from "./app_env.ts";
-import type { ModelDescriptor } from "../models/descriptor.ts";
+import { FEATURE_LAYOUTS, type ModelDescriptor, TfjsSourceSchema } from "../models/descriptor.ts";
 import { DEFAULT_FEATURE_RESIZE } from "../core/resize_feature_map.ts";
+
+const OnnxPart = z.object({ source: z.string(), input: z.string(), output: z.string() });
+
+/** What clients see of one model (`GET /v1/models/{id}`, each of `GET /v1/models`). */
+export const ModelInfoSchema = z.object({
+  id: z.string(),
+  description: z.string().nullable(),
+  default: z.boolean().describe("whether requests that name no model run this one"),
+  kind: z.enum(["backbone", "composite"]),
+  source: z.string().describe("where the weights come from (hf://, npm:, embedded:, a path...)"),
+  origin: z.string().nullable(),
+  tfjs: TfjsSourceSchema.nullable(),
+  patch_size: z.int(),
+  feature_dim: z.int(),
+  output_dim: z.int().describe("channels of the features matched (after a head)"),
+  layout: z.enum(FEATURE_LAYOUTS).nullable(),
+  prefix_tokens: z.int().nullable(),
+  default_resolution: z.int(),
+  resolutions: z.object({ min: z.int(), max: z.int(), multiple_of: z.int() }),
+  normalization: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }).nullable(),
+  fuse: z.object({
+    components: z.array(z.object({ model: z.string(), weight: z.number(), resolution: z.int() })),
+    align_corners: z.boolean(),
+    grid: z.string(),
+  }).nullable(),
+  head: OnnxPart.extend({ feature_dim: z.int() }).nullable(),
+  refiner: OnnxPart.nullable(),
+  license: z.string().nullable(),
+  backend: z.string().nullable().describe(
+    "the onnxruntime backend of the workers (null before one loaded)",
+  ),
+});
+
+/** What clients see of one model. */
+export type ModelInfo = z.output<typeof ModelInfoSchema>;
+
+/** The answer of `GET /v1/models`. */
+export const ModelListSchema = z.object({ models: z.array(ModelInfoSchema) });
 
 const app = new Hono<AppEnv>();
 
 /** What clients see of one model. */
-function describe(m: ModelDescriptor, services: Services) {
+function describe(m: ModelDescriptor, services: Services): ModelInfo {
   const { registry, pool, defaultModel } = services;
   const backend = pool.stats().backend;
   const composite = m.components !== undefined;

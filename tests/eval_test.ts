@@ -101,3 +101,44 @@ Deno.test("deno task eval rejects bad flags and mismatched merges", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task eval --visualize writes one picture per pair, with the predictions drawn", async () => {
+  const { decode } = await import("fast-png");
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = ["--dataset", "pfwillow", "--categories", "car(G)", "--model", "dsift"];
+    const r = await evalCli([
+      ...base,
+      "--limit",
+      "5",
+      "--return-predictions",
+      "--out",
+      `${dir}/report.json`,
+      "--visualize",
+      `${dir}/pictures`,
+      "--visualize-limit",
+      "3",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 pictures in /);
+    const files = [];
+    for await (const e of Deno.readDir(`${dir}/pictures`)) files.push(e.name);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+    const ids = report.predictions.slice(0, 3).map((p: { pair_id: string }) => p.pair_id);
+    assert.deepEqual(
+      files.sort(),
+      ids.map((id: string, i: number) => `00${i}_${id.replace(/[^A-Za-z0-9._-]/g, "_")}.png`),
+    );
+    const png = decode(await Deno.readFile(`${dir}/pictures/${files[0]}`));
+    // Two PF-WILLOW images (300 wide, about 200-225 high) side by side at the taller height.
+    assert.ok(
+      png.width > 600 && png.height >= 200 && png.height <= 226,
+      `${png.width}x${png.height}`,
+    );
+    const refused = await evalCli([...base, "--visualize-limit", "2"]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /needs --visualize DIR/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

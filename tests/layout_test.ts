@@ -22,6 +22,7 @@ const LAYERS = [
   ["datasets"],
   ["workers"],
   ["models"],
+  ["pictures"],
   ["core"],
   ["errors"],
 ];

@@ -47,7 +47,7 @@ import type { ImageFeatures, MatchFeaturesResult } from "./protocol.ts";
 import type { ModelSessions } from "./model_sessions.ts";
 import { PointOutOfBoundsError, ResolutionError } from "../errors/mod.ts";
 import type { FeatureGrid } from "../core/feature_grid.ts";
-import type { LocalizerOptions } from "../core/localizer_options.ts";
+import type { LocalizerName, LocalizerOptions } from "../core/localizer_options.ts";
 import { sampleRows } from "../core/sample_rows.ts";
 import { COST_VOLUME_IO } from "../core/cost_volume_graph.ts";
 import { imageToFrame } from "../core/image_to_frame.ts";
@@ -156,17 +156,7 @@ export class FeatureMatcher {
     const { localizer, normalizedTarget } = options;
     const gridB = { width: target.grid.width, height: target.grid.height };
     const cells = gridB.width * gridB.height;
-    const probes = sources.map((a, i) => {
-      const points = options.points[i];
-      checkPoints(points, { width: a.frame.imageWidth, height: a.frame.imageHeight });
-      const gridA = { width: a.grid.width, height: a.grid.height };
-      const queries = frameToGrid(imageToFrame(a.frame, points), {
-        size: a.frame.size,
-        grid: gridA,
-      });
-      clampToGrid(queries, gridA);
-      return localizerProbes(queries, gridA, localizer.method);
-    });
+    const probes = sources.map((a, i) => queryProbes(a, options.points[i], localizer.method));
     const scores: Float32Array[] = [];
     if (sources.some((a) => a.refiner) || target.refiner) {
       for (const [i, a] of sources.entries()) {
@@ -216,6 +206,45 @@ export class FeatureMatcher {
       }
       return matches;
     });
+  }
+
+  /**
+   * One query's score map on the target grid: the similarity of its feature
+   * with every target cell, as the localizer sees it (the maps of its probes
+   * blended with their weights: the four corner maps for `bilinear`; refined
+   * when the features carry a refiner).
+   *
+   * @param source The source image's features.
+   * @param target The target image's features.
+   * @param options `point`: one x, y in source pixels; the localizer.
+   * @returns `[target height * target width]` scores, row-major.
+   * @throws {PointOutOfBoundsError} When the point lies outside the source image.
+   * @throws {ResolutionError} When a dense cost volume to refine exceeds
+   *   {@linkcode MAX_REFINED_SCORES}.
+   */
+  async scoreMap(
+    source: ImageFeatures,
+    target: ImageFeatures,
+    options: { point: Float32Array; localizer: LocalizerOptions },
+  ): Promise<Float32Array> {
+    const { probes, weights } = queryProbes(
+      source,
+      options.point.subarray(0, 2),
+      options.localizer.method,
+    );
+    const scores = source.refiner || target.refiner
+      ? await this.#refinedScores(source, target, probes)
+      : await this.#scores(
+        sampleFeatures(source.grid.data, source.grid, probes),
+        source.grid.channels,
+        target.grid,
+      );
+    const cells = target.grid.width * target.grid.height;
+    const map = new Float32Array(cells);
+    for (let p = 0; p < weights.length; p++) {
+      for (let i = 0; i < cells; i++) map[i] += weights[p] * scores[p * cells + i];
+    }
+    return map;
   }
 
   /** Cosine scores of `[Q, channels]` query features against every cell of `target`. */
@@ -310,6 +339,15 @@ export function checkPoints(
       { details: { indices: bad.slice(0, 100), width: image.width, height: image.height } },
     );
   }
+}
+
+/** The probes of query points (source pixels) on the source grid, checked and clamped to it. */
+function queryProbes(a: ImageFeatures, points: Float32Array, method: LocalizerName) {
+  checkPoints(points, { width: a.frame.imageWidth, height: a.frame.imageHeight });
+  const gridA = { width: a.grid.width, height: a.grid.height };
+  const queries = frameToGrid(imageToFrame(a.frame, points), { size: a.frame.size, grid: gridA });
+  clampToGrid(queries, gridA);
+  return localizerProbes(queries, gridA, method);
 }
 
 /** The arrays end to end (the one array itself when there is one). */

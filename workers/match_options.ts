@@ -54,6 +54,17 @@ export type MatchOptions = z.output<typeof MatchOptionsSchema>;
 export const PointsSchema = z.array(z.tuple([z.number().finite(), z.number().finite()])).min(1);
 
 /**
+ * A localizer with its parameters as answers echo it (`conventions.localizer`,
+ * an evaluation's `localizer`): {@linkcode LocalizerOptions} as JSON.
+ */
+export const LocalizerSchema = z.object({
+  method: z.enum(LOCALIZER_NAMES),
+  temperature: z.number().describe("softmax temperature (beta of window-softargmax)"),
+  sigma: z.number().describe("Gaussian sigma of kernel-softargmax, in grid cells"),
+  window: z.int().describe("half-size of the window-softargmax window, in grid cells"),
+}) satisfies z.ZodType<LocalizerOptions>;
+
+/**
  * The localizer part of validated options, as the pipeline takes it.
  *
  * @param options Validated match options.

@@ -3,7 +3,8 @@
  * matcher (`./feature_matcher.ts`) and its resident features
  * (`./feature_cache.ts`):
  *
- * - `run`: one `/v1/match` request: decode both images, extract, match;
+ * - `run`: one `/v1/match` request: decode both images, extract, match
+ *   (and, when asked, the first query's score map on the target grid);
  * - `extractResident`, `matchResident`: an evaluation's images are
  *   extracted once and stay here; a pair is matched where its features are;
  * - `copyResident`, `adoptResident`: features move to another worker once,
@@ -26,9 +27,13 @@
  * const result = await pipeline.run({
  *   source: png, target: png, points: new Float32Array([32, 32]),
  *   model: { descriptor: BUILTIN_MODELS.dsift }, resolution: 64, resize: "stretch", resample: "torch",
- *   localizer: { ...DEFAULT_LOCALIZER, method: "nn" },
+ *   localizer: { ...DEFAULT_LOCALIZER, method: "nn" }, score_map: true,
  * });
  * assert.equal(result.matches.length, 3);
+ * const map = result.score_map!;
+ * assert.equal(map.data.length, map.width * map.height);
+ * // The point's own cell is the best match of an image with itself.
+ * assert.ok(Math.max(...map.data) <= 1 + 1e-6);
  * await pipeline.dispose();
  * ```
  *
@@ -147,7 +152,8 @@ export class MatchPipeline {
    * Runs one `/v1/match` job: both images, then the match.
    *
    * @param job Images, points and options.
-   * @returns One x, y, score per point in target pixels, plus timings.
+   * @returns One x, y, score per point in target pixels, plus timings, and
+   *   the first query's score map when `job.score_map` is set.
    * @throws {PointOutOfBoundsError} When a point lies outside the source image.
    */
   async run(job: MatchJob): Promise<MatchResult> {
@@ -163,7 +169,7 @@ export class MatchPipeline {
     const b = await this.extract({ ...options, image: job.target });
     const m = await this.#matcher.match(a, b, job);
     const fx = await this.#sessions.model(job.model);
-    return {
+    const result: MatchResult = {
       matches: m.matches,
       grid: { width: b.grid.width, height: b.grid.height },
       source_size: { width: a.frame.imageWidth, height: a.frame.imageHeight },
@@ -176,6 +182,12 @@ export class MatchPipeline {
         match: m.timings.match,
       },
     };
+    if (job.score_map) {
+      const point = job.points.subarray(0, 2);
+      const data = await this.#matcher.scoreMap(a, b, { point, localizer: job.localizer });
+      result.score_map = { data, width: b.grid.width, height: b.grid.height };
+    }
+    return result;
   }
 
   /**

@@ -57,6 +57,18 @@ export interface MatchJob extends ExtractOptions {
   /** Query points in source-image pixels, x,y pairs. */
   points: Float32Array;
   localizer: LocalizerOptions;
+  /** Also return the first query's score map on the target grid (`/v1/visualize` heatmaps). */
+  score_map?: boolean;
+}
+
+/**
+ * One query's similarity with every target cell, row-major on the target
+ * grid (the maps of its probes blended with the localizer's weights).
+ */
+export interface ScoreMap {
+  data: Float32Array;
+  width: number;
+  height: number;
 }
 
 /** Milliseconds spent in each stage. */
@@ -76,6 +88,8 @@ export interface MatchResult {
   target_size: { width: number; height: number };
   backend: string;
   timings: StageTimings;
+  /** The first query's score map, when the job asked for it. */
+  score_map?: ScoreMap;
 }
 
 /** One encoded image to extract features from. */

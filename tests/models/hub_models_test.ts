@@ -31,14 +31,15 @@ Deno.test("HUB_MODELS include DINOv3 (patch 16, 4 registers) and CLIP towers (22
 });
 
 Deno.test("HUB_MODELS point at the onnx-community and Xenova exports", async (t) => {
-  await t.step("urls resolve to huggingface.co resolve/main URLs", () => {
+  await t.step("urls resolve to huggingface.co URLs, at a commit where one is pinned", () => {
     assert.deepEqual(resolveModelSource(HUB_MODELS["dinov2-small-fp16"].url), {
       kind: "http",
       url: "https://huggingface.co/onnx-community/dinov2-small/resolve/main/onnx/model_fp16.onnx",
     });
     assert.deepEqual(resolveModelSource(HUB_MODELS["xenova-dinov2-large-q8"].url), {
       kind: "http",
-      url: "https://huggingface.co/Xenova/dinov2-large/resolve/main/onnx/model_quantized.onnx",
+      url:
+        "https://huggingface.co/Xenova/dinov2-large/resolve/ea6fe542912c2af69cbe7cef2ba6a5257b09db00/onnx/model_quantized.onnx",
     });
   });
   await t.step("feature dims and prefix tokens follow the model size and registers", () => {

@@ -80,3 +80,12 @@ export async function postMatch(
   }
   return { status: res.status, headers: res.headers, json };
 }
+
+/** Bytes as base64, as the JSON request form carries images. */
+export function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
