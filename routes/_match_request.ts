@@ -2,7 +2,7 @@
  * A `/v1/match` request from the wire to the pool, shared by the routes that
  * take it (`/v1/match`, `/v1/visualize`): read either form, bound the point
  * count, validate points and options, check both images' headers, resolve
- * the model, then run the worker's `match` operation.
+ * the model, then run the worker's `match` (or `picture`) operation.
  *
  * @example Usage
  * ```ts ignore
@@ -29,7 +29,7 @@ import {
 import type { ModelRef } from "../models/model_ref.ts";
 import type { ModelDescriptor } from "../models/descriptor.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
-import type { MatchResult } from "../workers/protocol.ts";
+import type { MatchJob, MatchResult, PictureResult } from "../workers/protocol.ts";
 
 /** A validated match request, its model resolved. */
 export interface PreparedMatch<O extends MatchOptions> {
@@ -101,18 +101,43 @@ export async function runMatch(
   prepared: PreparedMatch<MatchOptions>,
   options: { scoreMap?: boolean } = {},
 ): Promise<{ result: MatchResult; total: number }> {
-  const { source, target, options: o } = prepared;
   const started = performance.now();
-  const result = await services.pool.run("match", {
-    source,
-    target,
+  const job = { ...matchJob(prepared), ...(options.scoreMap ? { score_map: true } : {}) };
+  const result = await services.pool.run("match", job, { transfer: transferOf(prepared) });
+  return { result, total: performance.now() - started };
+}
+
+/**
+ * Runs a prepared match on the pool and has the worker draw it as a PNG
+ * (`/v1/visualize`). The images' buffers are moved to the worker.
+ *
+ * @param services The pool.
+ * @param prepared The request.
+ * @param options `heatmap`: overlay the target with the first query's score map.
+ * @returns The PNG and where each image lies in it.
+ */
+export async function runPicture(
+  services: Services,
+  prepared: PreparedMatch<MatchOptions>,
+  options: { heatmap: boolean },
+): Promise<PictureResult> {
+  const job = { ...matchJob(prepared), heatmap: options.heatmap };
+  return await services.pool.run("picture", job, { transfer: transferOf(prepared) });
+}
+
+function matchJob(prepared: PreparedMatch<MatchOptions>): MatchJob {
+  return {
+    source: prepared.source,
+    target: prepared.target,
     points: Float32Array.from(prepared.points.flat()),
     model: prepared.model,
     resolution: prepared.resolution,
-    resize: o.resize,
-    resample: o.resample,
+    resize: prepared.options.resize,
+    resample: prepared.options.resample,
     localizer: prepared.localizer,
-    ...(options.scoreMap ? { score_map: true } : {}),
-  }, { transfer: [source.buffer as ArrayBuffer, target.buffer as ArrayBuffer] });
-  return { result, total: performance.now() - started };
+  };
+}
+
+function transferOf(prepared: PreparedMatch<MatchOptions>): ArrayBuffer[] {
+  return [prepared.source.buffer as ArrayBuffer, prepared.target.buffer as ArrayBuffer];
 }

@@ -8,7 +8,8 @@
  * every target cell. Where each image lies in the picture is in the
  * `X-Source-Box` and `X-Target-Box` headers (`x,y,width,height`).
  *
- * The images are decoded here too (while the worker matches), to draw them;
+ * The worker that matches also draws and encodes the picture, where both
+ * images are decoded anyway, so the server's thread never decodes an image:
  * drawing is `pictures/match_picture.ts`, encoding pngjs's (`pictures/encode_png.ts`).
  *
  * @module
@@ -20,12 +21,9 @@ import type { AppEnv } from "./app_env.ts";
 import { InvalidRequestError } from "../errors/mod.ts";
 import { imageBodyLimit } from "./middleware/image_body_limit.ts";
 import { overloadGuard } from "./middleware/overload_guard.ts";
-import { prepareMatch, runMatch } from "./_match_request.ts";
+import { prepareMatch, runPicture } from "./_match_request.ts";
 import { MatchOptionsSchema } from "../workers/match_options.ts";
-import { decodeImage } from "../workers/decode_image.ts";
-import { matchPicture, type PictureBox } from "../pictures/match_picture.ts";
-import { encodePng } from "../pictures/encode_png.ts";
-import { makeFrame } from "../core/frame.ts";
+import type { PictureBox } from "../pictures/match_picture.ts";
 
 /** A flag as JSON sends it (`true`) or as a form field (`"true"`, `"1"`). */
 const Flag = z.union([
@@ -56,26 +54,8 @@ app.post("/", overloadGuard(), imageBodyLimit(2), async (c) => {
       details: { issues: [{ path: ["points"], message, code: "too_big" }], issue_count: 1 },
     });
   }
-  const { limits } = c.var.services.config;
-  const imageLimits = { maxBytes: limits.maxBytes, maxPixels: limits.maxPixels };
-  // The worker takes the request's buffers: these copies are decoded here meanwhile.
-  const sourceBytes = prepared.source.slice();
-  const targetBytes = prepared.target.slice();
-  const [{ result }, source, target] = await Promise.all([
-    runMatch(c.var.services, prepared, { scoreMap: options.heatmap }),
-    decodeImage(sourceBytes, imageLimits),
-    decodeImage(targetBytes, imageLimits),
-  ]);
-  const picture = matchPicture(source, target, {
-    points: Float32Array.from(points.flat()),
-    matches: result.matches,
-    heatmap: result.score_map && {
-      map: result.score_map,
-      frame: makeFrame(result.target_size, { size: prepared.resolution, mode: options.resize }),
-    },
-  });
-  const png = encodePng(picture);
-  return c.body(png as Uint8Array<ArrayBuffer>, 200, {
+  const picture = await runPicture(c.var.services, prepared, { heatmap: options.heatmap });
+  return c.body(picture.png as Uint8Array<ArrayBuffer>, 200, {
     "content-type": "image/png",
     "x-source-box": box(picture.source),
     "x-target-box": box(picture.target),

@@ -52,11 +52,17 @@ import type {
   MatchResidentJob,
   MatchResidentResult,
   MatchResult,
+  PictureJob,
+  PictureResult,
   ResidentKeyJob,
   ResidentSummary,
 } from "./protocol.ts";
 import type { ModelRef } from "../models/model_ref.ts";
 import { decodeImage } from "./decode_image.ts";
+import type { DecodedImage } from "./decoded_image.ts";
+import { matchPicture } from "../pictures/match_picture.ts";
+import { encodePng } from "../pictures/encode_png.ts";
+import { makeFrame } from "../core/frame.ts";
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./image_limits.ts";
 import { ModelSessions, refinerOf } from "./model_sessions.ts";
 import { checkPoints, FeatureMatcher } from "./feature_matcher.ts";
@@ -117,9 +123,22 @@ export class MatchPipeline {
    * @throws {ImageDecodeError} When the image does not decode.
    */
   async extract(job: ExtractJob): Promise<ImageFeatures> {
+    const { image, ms } = await this.#decode(job.image);
+    return await this.#features(image, ms, job);
+  }
+
+  async #decode(bytes: Uint8Array): Promise<{ image: DecodedImage; ms: number }> {
     const t0 = performance.now();
-    const image = await decodeImage(job.image, this.#limits);
-    const decode = performance.now() - t0;
+    const image = await decodeImage(bytes, this.#limits);
+    return { image, ms: performance.now() - t0 };
+  }
+
+  /** The features of a decoded image (`decode`: the ms its decoding took, for the timings). */
+  async #features(
+    image: DecodedImage,
+    decode: number,
+    job: Omit<ExtractJob, "image">,
+  ): Promise<ImageFeatures> {
     const fx = await this.#sessions.model(job.model);
     const out = await fx.extract(image, {
       resolution: job.resolution,
@@ -157,16 +176,46 @@ export class MatchPipeline {
    * @throws {PointOutOfBoundsError} When a point lies outside the source image.
    */
   async run(job: MatchJob): Promise<MatchResult> {
-    const options = {
-      model: job.model,
-      resolution: job.resolution,
-      resize: job.resize,
-      resample: job.resample,
-    };
     // Check the points before paying for the target's features.
-    const a = await this.extract({ ...options, image: job.source });
+    const a = await this.extract({ ...job, image: job.source });
     checkPoints(job.points, { width: a.frame.imageWidth, height: a.frame.imageHeight });
-    const b = await this.extract({ ...options, image: job.target });
+    const b = await this.extract({ ...job, image: job.target });
+    return await this.#match(job, a, b);
+  }
+
+  /**
+   * Runs one `/v1/visualize` job: the match of {@linkcode run}, drawn here
+   * (where both images are decoded anyway) and encoded as a PNG, so the
+   * server's thread never decodes or draws an image.
+   *
+   * @param job Images, points, options and whether to overlay the score map.
+   * @returns The PNG and where each image lies in it.
+   * @throws {PointOutOfBoundsError} When a point lies outside the source image.
+   */
+  async picture(job: PictureJob): Promise<PictureResult> {
+    const source = await this.#decode(job.source);
+    const target = await this.#decode(job.target);
+    const a = await this.#features(source.image, source.ms, job);
+    checkPoints(job.points, { width: a.frame.imageWidth, height: a.frame.imageHeight });
+    const b = await this.#features(target.image, target.ms, job);
+    const m = await this.#match({ ...job, score_map: job.heatmap }, a, b);
+    const picture = matchPicture(source.image, target.image, {
+      points: job.points,
+      matches: m.matches,
+      heatmap: m.score_map && {
+        map: m.score_map,
+        frame: makeFrame(m.target_size, { size: job.resolution, mode: job.resize }),
+      },
+    });
+    return {
+      png: encodePng(picture),
+      source: picture.source,
+      target: picture.target,
+      backend: m.backend,
+    };
+  }
+
+  async #match(job: MatchJob, a: ImageFeatures, b: ImageFeatures): Promise<MatchResult> {
     const m = await this.#matcher.match(a, b, job);
     const fx = await this.#sessions.model(job.model);
     const result: MatchResult = {

@@ -18,6 +18,7 @@
  */
 
 import type { ModelRef } from "../models/model_ref.ts";
+import type { PictureBox } from "../pictures/match_picture.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
 import type { Frame, ResizeMode } from "../core/frame.ts";
 import type { ResampleMode } from "../core/model_input.ts";
@@ -90,6 +91,22 @@ export interface MatchResult {
   timings: StageTimings;
   /** The first query's score map, when the job asked for it. */
   score_map?: ScoreMap;
+}
+
+/** One `/v1/visualize` request: a match, drawn as a PNG in the worker that ran it. */
+export interface PictureJob extends MatchJob {
+  /** Overlay the target with the first query's score map. */
+  heatmap: boolean;
+}
+
+/** What a picture job returns. */
+export interface PictureResult {
+  /** The encoded picture. */
+  png: Uint8Array;
+  /** Where each image lies in the picture. */
+  source: PictureBox;
+  target: PictureBox;
+  backend: string;
 }
 
 /** One encoded image to extract features from. */
@@ -175,6 +192,8 @@ export interface ForgetResidentJob {
 /** Jobs and results of each operation a worker runs. */
 export interface Operations {
   match: { job: MatchJob; result: MatchResult };
+  /** A match drawn as a PNG (`POST /v1/visualize`). */
+  picture: { job: PictureJob; result: PictureResult };
   /** One image's features, returned to the caller (`POST /v1/features`). */
   extract: { job: ExtractJob; result: ImageFeatures };
   extract_resident: { job: ExtractResidentJob; result: ResidentSummary };

@@ -75,6 +75,7 @@ async function handle(
             transfer.push(m.buffer as ArrayBuffer);
           }
         }
+        if ("png" in result) transfer.push(result.png.buffer as ArrayBuffer);
         // Only extract and copy_resident results carry grid data (made for the move).
         if ("grid" in result && "data" in result.grid) {
           transfer.push(result.grid.data.buffer as ArrayBuffer);
@@ -105,6 +106,8 @@ function runOperation(
       return pipeline.run(req.job);
     case "extract":
       return pipeline.extract(req.job);
+    case "picture":
+      return pipeline.picture(req.job);
     case "extract_resident":
       return pipeline.extractResident(req.job);
     case "match_resident":
