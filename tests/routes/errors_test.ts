@@ -164,7 +164,12 @@ Deno.test("a request past its deadline answers 504 deadline_exceeded", async () 
       if (ready.pool.busy === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const ok = await postMatch(url, matchForm(png, png, points(3)));
+    // A loaded machine can push even a 3-point dsift match past 500 ms, so a
+    // few 504s are tolerated; what must hold is that the worker serves again.
+    let ok = await postMatch(url, matchForm(png, png, points(3)));
+    for (let i = 0; i < 4 && ok.status === 504; i++) {
+      ok = await postMatch(url, matchForm(png, png, points(3)));
+    }
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
   }, { workerUrl: FAULTY });
 });
@@ -211,7 +216,12 @@ Deno.test("a TypeError bug, in a worker or in the main thread, is a logged 500 t
       });
     }
     // Neither bug cost the worker: the next request is served.
-    const ok = await postMatch(url, matchForm(png, png, points(3)));
+    // A loaded machine can push even a 3-point dsift match past 500 ms, so a
+    // few 504s are tolerated; what must hold is that the worker serves again.
+    let ok = await postMatch(url, matchForm(png, png, points(3)));
+    for (let i = 0; i < 4 && ok.status === 504; i++) {
+      ok = await postMatch(url, matchForm(png, png, points(3)));
+    }
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
   }, { workerUrl: FAULTY });
 });
