@@ -13,6 +13,7 @@
  * | `ORT_THREADS` | `1` | onnxruntime threads per worker (raise it when `WORKERS` is below the core count) |
  * | `ORT_BACKEND` | `auto` | `auto` (hardware WebGPU, else native, else WASM), `wasm`, `webgpu`, `native` |
  * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
+ * | `WORKER_RETRY_MS` / `WORKER_RETRY_MAX_MS` | `500` / `30000` | a worker whose model load failed is tried again after this, doubling up to the max |
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
  * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
@@ -90,6 +91,8 @@ const ConfigSchema = z.object({
   ORT_THREADS: int(1).optional(),
   QUEUE_MAX: int(0).default(32),
   DEADLINE_MS: int(1).default(120_000),
+  WORKER_RETRY_MS: int(1).default(500),
+  WORKER_RETRY_MAX_MS: int(1).default(30_000),
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   MAX_POINTS: int(1).default(1000),
@@ -156,6 +159,8 @@ const ConfigSchema = z.object({
     numThreads: e.ORT_THREADS,
     maxQueue: e.QUEUE_MAX,
     deadlineMs: e.DEADLINE_MS,
+    retryMs: e.WORKER_RETRY_MS,
+    retryMaxMs: Math.max(e.WORKER_RETRY_MS, e.WORKER_RETRY_MAX_MS),
     backend: e.ORT_BACKEND,
     // Sent to each worker once, when it loads.
     limits: { maxBytes: e.MAX_IMAGE_BYTES, maxPixels: e.MAX_IMAGE_PIXELS },
