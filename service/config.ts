@@ -17,6 +17,7 @@
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
  * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
+ * | `MAX_DECODED_BYTES` | 200 MiB | decoded bytes per image (width x height x channels x bytes per sample), from the header |
  * | `MAX_POINTS` | `1000` | query points per request |
  * | `FEATURE_CACHE_MB` | `1024` | per worker: features an evaluation keeps where they were extracted |
  * | `DEFAULT_MODEL` | `mnv3-nanodet-coco` | model of requests that name none (and the one `/readyz` waits for) |
@@ -69,6 +70,7 @@ import { z } from "zod";
 import { BACKEND_PREFERENCES } from "../workers/backend.ts";
 import { datasetRoots } from "../datasets/roots.ts";
 import { DEFAULT_MODEL_ID } from "../models/registry.ts";
+import { DEFAULT_MAX_DECODED_BYTES } from "../workers/image_limits.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -95,6 +97,7 @@ const ConfigSchema = z.object({
   WORKER_RETRY_MAX_MS: int(1).default(30_000),
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
+  MAX_DECODED_BYTES: int(1).default(DEFAULT_MAX_DECODED_BYTES),
   MAX_POINTS: int(1).default(1000),
   FEATURE_CACHE_MB: int(16).default(1024),
   ORT_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
@@ -163,12 +166,17 @@ const ConfigSchema = z.object({
     retryMaxMs: Math.max(e.WORKER_RETRY_MS, e.WORKER_RETRY_MAX_MS),
     backend: e.ORT_BACKEND,
     // Sent to each worker once, when it loads.
-    limits: { maxBytes: e.MAX_IMAGE_BYTES, maxPixels: e.MAX_IMAGE_PIXELS },
+    limits: {
+      maxBytes: e.MAX_IMAGE_BYTES,
+      maxPixels: e.MAX_IMAGE_PIXELS,
+      maxDecodedBytes: e.MAX_DECODED_BYTES,
+    },
     featureCacheBytes: e.FEATURE_CACHE_MB * 2 ** 20,
   },
   limits: {
     maxBytes: e.MAX_IMAGE_BYTES,
     maxPixels: e.MAX_IMAGE_PIXELS,
+    maxDecodedBytes: e.MAX_DECODED_BYTES,
     maxPoints: e.MAX_POINTS,
   },
   models: {
