@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { postMatch, toBase64, willowImage, withService } from "./routes/_service.ts";
+import { errorCodes } from "../routes/_on_error.ts";
 
 const README = new URL("../README.md", import.meta.url);
 
@@ -72,7 +73,6 @@ Deno.test("the README's Python example of the JSON form runs against the real se
 });
 
 Deno.test("README's Errors table lists every error code with its status", async () => {
-  const { errorCodes } = await import("../routes/_on_error.ts");
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
   const section = readme.split("\n## Errors\n")[1].split("\n## ")[0];
   const rows = section.split("\n").filter((l) => /^\| \d{3} /.test(l));
