@@ -77,12 +77,52 @@ const PNG_DEPTHS: Record<number, number[]> = {
  * ```
  */
 export function readImageHeader(bytes: Uint8Array): ImageHeader {
+  return readHeader(bytes).header;
+}
+
+/**
+ * Bytes a decoder holds for an image's samples, from its header alone:
+ * stored width x height x channels x bytes per sample (16-bit PNG and
+ * 12/16-bit JPEG samples count 2 bytes; a palette PNG counts 4 channels,
+ * as it may expand to RGBA). A bound checked before anything is decoded.
+ *
+ * @param bytes The encoded image, or at least its first bytes.
+ * @returns The decoded size in bytes.
+ * @throws {TypeError} As {@linkcode readImageHeader}.
+ * @throws {SyntaxError} As {@linkcode readImageHeader}.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodedBytes } from "./image_header.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // A baseline SOF0 for a 3x2 gray JPEG: 6 one-byte samples.
+ * const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 2, 0, 3, 1, 1, 0x11, 0]);
+ * assert.equal(decodedBytes(jpeg), 6);
+ * ```
+ */
+export function decodedBytes(bytes: Uint8Array): number {
+  const { header, channels, bytesPerSample } = readHeader(bytes);
+  return header.width * header.height * channels * bytesPerSample;
+}
+
+/** A header with the sample layout a decoder will produce. */
+interface HeaderDetails {
+  header: ImageHeader;
+  channels: number;
+  bytesPerSample: number;
+}
+
+function readHeader(bytes: Uint8Array): HeaderDetails {
   if (startsWith(bytes, PNG_SIGNATURE.slice(0, 4))) return readPngHeader(bytes);
   if (startsWith(bytes, [0xff, 0xd8])) return readJpegHeader(bytes);
   throw new TypeError(`Unsupported image format: ${describe(bytes)}, expected PNG or JPEG`);
 }
 
-function readPngHeader(bytes: Uint8Array): ImageHeader {
+/** Channels a decoded PNG has per colour type (a palette may expand to RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 4, 4: 2, 6: 4 };
+
+function readPngHeader(bytes: Uint8Array): HeaderDetails {
   if (!startsWith(bytes, PNG_SIGNATURE)) {
     throw new SyntaxError("Cannot read PNG header: the signature is corrupt");
   }
@@ -111,7 +151,11 @@ function readPngHeader(bytes: Uint8Array): ImageHeader {
       `Cannot read PNG header: unknown compression, filter or interlace method (${compression}, ${filter}, ${interlace})`,
     );
   }
-  return { format: "png", width, height, orientation: readPngOrientation(bytes) };
+  return {
+    header: { format: "png", width, height, orientation: readPngOrientation(bytes) },
+    channels: PNG_CHANNELS[colorType],
+    bytesPerSample: depth === 16 ? 2 : 1,
+  };
 }
 
 /** Looks for `eXIf` among the chunks before the image data. */
@@ -136,9 +180,10 @@ function isStartOfFrame(marker: number): boolean {
     marker !== 0xcc;
 }
 
-function readJpegHeader(bytes: Uint8Array): ImageHeader {
+function readJpegHeader(bytes: Uint8Array): HeaderDetails {
   let pos = 2;
   let size: { width: number; height: number } | undefined;
+  let samples = { channels: 1, bytesPerSample: 1 };
   let orientation: number | undefined;
   // Markers are read up to the first scan so that an Exif segment placed
   // after the frame header (rare, but PIL accepts it) is still found.
@@ -188,6 +233,7 @@ function readJpegHeader(bytes: Uint8Array): ImageHeader {
         );
       }
       size = { width, height };
+      samples = { channels: bytes[pos + 7], bytesPerSample: bytes[pos + 2] > 8 ? 2 : 1 };
     } else if (
       marker === 0xe1 && orientation === undefined && end <= bytes.length && length >= 8 &&
       ascii(bytes, pos + 2, 4) === "Exif" && bytes[pos + 6] === 0 && bytes[pos + 7] === 0
@@ -196,7 +242,7 @@ function readJpegHeader(bytes: Uint8Array): ImageHeader {
     }
     pos = end;
   }
-  return { format: "jpeg", ...size, orientation: orientation ?? 1 };
+  return { header: { format: "jpeg", ...size!, orientation: orientation ?? 1 }, ...samples };
 }
 
 /**

@@ -5,7 +5,11 @@
  * @module
  */
 
-import { DatasetMalformedError, DatasetNotFoundError } from "../errors/mod.ts";
+import {
+  DatasetMalformedError,
+  DatasetNotFoundError,
+  DatasetUnavailableError,
+} from "../errors/mod.ts";
 import { insideRoot, isFile, listDir, readBytes, readFileHead } from "./_files.ts";
 import { Limiter } from "./_limiter.ts";
 import {
@@ -63,8 +67,22 @@ export class LocalDataSource extends SourceBase {
     return await this.#limiter.run(async () => {
       let size: number;
       try {
-        size = (await Deno.stat(path)).size;
+        const info = await Deno.stat(path);
+        // A FIFO or device would block the read forever (or never end).
+        if (!info.isFile) {
+          throw new DatasetMalformedError(`Cannot read ${what} ${rel}: not a regular file`, {
+            path,
+          });
+        }
+        size = info.size;
       } catch (cause) {
+        if (cause instanceof DatasetMalformedError) throw cause;
+        if (cause instanceof Deno.errors.NotFound && !(await isFolder(this.root))) {
+          throw new DatasetUnavailableError(
+            `Cannot read ${what} ${rel}: the dataset's root folder is gone`,
+            { path, cause },
+          );
+        }
         if (cause instanceof Deno.errors.NotFound) {
           throw new DatasetNotFoundError(`Cannot read ${what} ${path}: no such file`, {
             path,
@@ -120,5 +138,14 @@ export class LocalDataSource extends SourceBase {
     const path = this.locate(rel);
     const entries = await this.#limiter.run(() => listDir(path, what));
     return entries.map(({ name, isFile, isDirectory }) => ({ name, isFile, isDirectory }));
+  }
+}
+
+/** Whether `path` is an existing folder. */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
   }
 }

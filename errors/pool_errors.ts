@@ -47,3 +47,23 @@ export class PoolClosedError extends ServiceError {
 export class FeaturesNotResidentError extends ServiceError {
   override readonly code = "features_not_resident";
 }
+
+/**
+ * No worker is ready and none is loading: every model load failed and waits
+ * for its retry (or the pool has not started). Failing at once beats a task
+ * waiting for its deadline; the client retries after `retryAfter` seconds.
+ */
+export class WorkersNotReadyError extends ServiceError {
+  override readonly code = "workers_not_ready";
+  /** Seconds until the next load attempt. */
+  readonly retryAfter: number;
+
+  /**
+   * @param message What is not ready.
+   * @param options Seconds to wait, and details.
+   */
+  constructor(message: string, options: { retryAfter: number; details?: unknown }) {
+    super(message, { details: options.details });
+    this.retryAfter = options.retryAfter;
+  }
+}

@@ -38,7 +38,15 @@ import type { DataSource } from "../datasets/data_source.ts";
 import type { ResizeMode } from "../core/frame.ts";
 import type { ResampleMode } from "../core/model_input.ts";
 import type { LocalizerOptions } from "../core/localizer_options.ts";
-import { FeaturesNotResidentError, PoolSaturatedError, WorkerCrashedError } from "../errors/mod.ts";
+import {
+  DatasetMalformedError,
+  FeaturesNotResidentError,
+  ImageDecodeError,
+  ImageTooLargeError,
+  PoolSaturatedError,
+  UnsupportedImageError,
+  WorkerCrashedError,
+} from "../errors/mod.ts";
 
 /** The images of one pair. */
 export interface ImagePair {
@@ -276,7 +284,19 @@ export class ResidentImages {
       resolution,
       resize,
       resample,
-    }, { worker, transfer: [image.buffer as ArrayBuffer] });
+    }, { worker, transfer: [image.buffer as ArrayBuffer] }).catch((e) => {
+      // A dataset image that does not decode is the server's data at fault, not the client's.
+      if (
+        e instanceof ImageDecodeError || e instanceof UnsupportedImageError ||
+        e instanceof ImageTooLargeError
+      ) {
+        throw new DatasetMalformedError(`Cannot use dataset image ${path}: ${e.message}`, {
+          path,
+          cause: e,
+        });
+      }
+      throw e;
+    });
     this.#stats.extractions++;
     this.#stats.extract += s.timings.decode + s.timings.preprocess + s.timings.extract;
   }

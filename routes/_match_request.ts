@@ -68,7 +68,11 @@ export async function prepareMatch<S extends typeof MatchOptionsSchema>(
   }
   const points = parseInput(PointsSchema, body.points, { path: ["points"] });
   const options = parseInput(schema, body.options);
-  const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
+  const limits = {
+    maxBytes: config.limits.maxBytes,
+    maxPixels: config.limits.maxPixels,
+    maxDecodedBytes: config.limits.maxDecodedBytes,
+  };
   checkImage(body.source, limits);
   checkImage(body.target, limits);
   const descriptor = registry.get(options.model ?? defaultModel);

@@ -66,6 +66,7 @@ import {
   UnsupportedMediaTypeError,
   UnsupportedModelError,
   WorkerCrashedError,
+  WorkersNotReadyError,
 } from "../errors/mod.ts";
 
 type ErrorClass = abstract new (...args: never[]) => ServiceError;
@@ -98,6 +99,7 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, ContentfulStatusC
   [PoolSaturatedError, 503],
   [PoolClosedError, 503],
   [WorkerCrashedError, 503],
+  [WorkersNotReadyError, 503],
   [FeaturesNotResidentError, 503],
   [DatasetMalformedError, 503],
   [DatasetUnsafePathError, 503],
@@ -181,7 +183,10 @@ export function errorAnswer(err: unknown, requestId: string | null): ErrorAnswer
     const entry = ERROR_STATUS.find(([cls]) => err instanceof cls);
     if (entry) {
       const headers: Record<string, string> = {};
-      if (err instanceof PoolSaturatedError || err instanceof RateLimitedError) {
+      if (
+        err instanceof PoolSaturatedError || err instanceof RateLimitedError ||
+        err instanceof WorkersNotReadyError
+      ) {
         headers["Retry-After"] = String(err.retryAfter);
       }
       if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="semcorr"';

@@ -71,7 +71,11 @@ app.post("/", overloadGuard(), imageBodyLimit(1), async (c) => {
   const body = await readImageRequest(c.req.raw, ["image"]);
   const options = parseInput(FeaturesOptionsSchema, body.fields);
   const image = body.images.image;
-  const limits = { maxBytes: config.limits.maxBytes, maxPixels: config.limits.maxPixels };
+  const limits = {
+    maxBytes: config.limits.maxBytes,
+    maxPixels: config.limits.maxPixels,
+    maxDecodedBytes: config.limits.maxDecodedBytes,
+  };
   checkImage(image, limits);
   const descriptor = registry.get(options.model ?? defaultModel);
   const resolution = registry.resolution(descriptor, options.resolution);

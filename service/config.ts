@@ -13,9 +13,11 @@
  * | `ORT_THREADS` | `1` | onnxruntime threads per worker (raise it when `WORKERS` is below the core count) |
  * | `ORT_BACKEND` | `auto` | `auto` (hardware WebGPU, else native, else WASM), `wasm`, `webgpu`, `native` |
  * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
+ * | `WORKER_RETRY_MS` / `WORKER_RETRY_MAX_MS` | `500` / `30000` | a worker whose model load failed is tried again after this, doubling up to the max |
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
  * | `MAX_IMAGE_PIXELS` | `40000000` | pixels per image, checked from the header |
+ * | `MAX_DECODED_BYTES` | 200 MiB | decoded bytes per image (width x height x channels x bytes per sample), from the header |
  * | `MAX_POINTS` | `1000` | query points per request |
  * | `FEATURE_CACHE_MB` | `1024` | per worker: features an evaluation keeps where they were extracted |
  * | `DEFAULT_MODEL` | `mnv3-nanodet-coco` | model of requests that name none (and the one `/readyz` waits for) |
@@ -68,6 +70,7 @@ import { z } from "zod";
 import { BACKEND_PREFERENCES } from "../workers/backend.ts";
 import { datasetRoots } from "../datasets/roots.ts";
 import { DEFAULT_MODEL_ID } from "../models/registry.ts";
+import { DEFAULT_MAX_DECODED_BYTES } from "../workers/image_limits.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -90,8 +93,11 @@ const ConfigSchema = z.object({
   ORT_THREADS: int(1).optional(),
   QUEUE_MAX: int(0).default(32),
   DEADLINE_MS: int(1).default(120_000),
+  WORKER_RETRY_MS: int(1).default(500),
+  WORKER_RETRY_MAX_MS: int(1).default(30_000),
   MAX_IMAGE_BYTES: int(1).default(20_000_000),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
+  MAX_DECODED_BYTES: int(1).default(DEFAULT_MAX_DECODED_BYTES),
   MAX_POINTS: int(1).default(1000),
   FEATURE_CACHE_MB: int(16).default(1024),
   ORT_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
@@ -156,14 +162,21 @@ const ConfigSchema = z.object({
     numThreads: e.ORT_THREADS,
     maxQueue: e.QUEUE_MAX,
     deadlineMs: e.DEADLINE_MS,
+    retryMs: e.WORKER_RETRY_MS,
+    retryMaxMs: Math.max(e.WORKER_RETRY_MS, e.WORKER_RETRY_MAX_MS),
     backend: e.ORT_BACKEND,
     // Sent to each worker once, when it loads.
-    limits: { maxBytes: e.MAX_IMAGE_BYTES, maxPixels: e.MAX_IMAGE_PIXELS },
+    limits: {
+      maxBytes: e.MAX_IMAGE_BYTES,
+      maxPixels: e.MAX_IMAGE_PIXELS,
+      maxDecodedBytes: e.MAX_DECODED_BYTES,
+    },
     featureCacheBytes: e.FEATURE_CACHE_MB * 2 ** 20,
   },
   limits: {
     maxBytes: e.MAX_IMAGE_BYTES,
     maxPixels: e.MAX_IMAGE_PIXELS,
+    maxDecodedBytes: e.MAX_DECODED_BYTES,
     maxPoints: e.MAX_POINTS,
   },
   models: {

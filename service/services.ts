@@ -42,6 +42,7 @@ import {
   publicError,
   ServiceError,
   WorkerCrashedError,
+  WorkersNotReadyError,
 } from "../errors/mod.ts";
 import { basename, dirname } from "node:path";
 
@@ -54,7 +55,7 @@ export interface Services {
   defaultModel: string;
   /** Turns a model id into what a worker needs (downloading and verifying it if needed). */
   resolveModel(id: string): Promise<ModelRef>;
-  /** True once the start model is loaded and has run once in every worker. */
+  /** True while the start model is loaded (and has run once) in every configured worker. */
   isReady(): boolean;
   /** The API keys in force (`API_KEYS`, `API_KEYS_FILE`); none: no authentication. */
   apiKeys: readonly string[];
@@ -122,11 +123,11 @@ export async function createServices(
     maxQueue: options.pool?.maxQueue ?? config.pool.maxQueue,
     workerUrl: options.workerUrl,
   });
-  let ready = false;
+  let started = false;
   const readyPromise = store.resolve(options.startModel ?? defaultModel)
-    .then((model) => pool.start(model))
-    .then(() => {
-      ready = true;
+    .then((model) => {
+      started = true;
+      return pool.start(model);
     });
   const runs = new RunsStore(config.runs.dir, config.runs);
   const evaluation: EvaluationDeps = {
@@ -143,7 +144,8 @@ export async function createServices(
     config,
     defaultModel,
     resolveModel: evaluation.resolveModel,
-    isReady: () => ready,
+    // From the pool's counts, not the start: a failed load retried later heals it.
+    isReady: () => started && pool.stats().ready === pool.size,
     apiKeys,
     runs,
     evaluation,
@@ -198,6 +200,7 @@ async function startJobs(config: ServiceConfig, deps: EvaluationDeps, runs: Runs
     },
     isRetryable: (e) =>
       e instanceof PoolSaturatedError || e instanceof WorkerCrashedError ||
+      e instanceof WorkersNotReadyError ||
       e instanceof InferenceTimeoutError,
     describeError(e) {
       if (!(e instanceof ServiceError)) console.error("A job shard failed:", e);

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { postMatch, toBase64, willowImage, withService } from "./routes/_service.ts";
+import { errorCodes } from "../routes/_on_error.ts";
 
 const README = new URL("../README.md", import.meta.url);
 
@@ -68,5 +69,16 @@ Deno.test("the README's Python example of the JSON form runs against the real se
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("README's Errors table lists every error code with its status", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.split("\n## Errors\n")[1].split("\n## ")[0];
+  const rows = section.split("\n").filter((l) => /^\| \d{3} /.test(l));
+  for (const { code, status } of errorCodes()) {
+    const row = rows.find((r) => r.includes(`\`${code}\``));
+    assert.ok(row, `README's Errors table lacks \`${code}\``);
+    assert.ok(row.startsWith(`| ${status} `), `\`${code}\` is listed under the wrong status`);
   }
 });

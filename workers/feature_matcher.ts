@@ -142,7 +142,7 @@ export class FeatureMatcher {
    * @param target The target's features.
    * @param options Each source's points (in the order of `sources`), the
    *   localizer and the target's normalized grid if known.
-   * @returns Per source: x, y (target pixels) and score per point.
+   * @returns Per source: x, y (target pixels, clamped into the target image) and score per point.
    * @throws {PointOutOfBoundsError} When a point lies outside its source image.
    * @throws {TypeError} When a source and the target carry different refiners.
    * @throws {ResolutionError} When a dense cost volume to refine exceeds
@@ -199,9 +199,13 @@ export class FeatureMatcher {
         gridToFrame(xy, { size: target.frame.size, grid: gridB }),
       );
       const matches = new Float32Array(n * 3);
+      // A peak in letterbox padding (or at a grid edge past the last pixel)
+      // maps outside the picture: a match always names a target pixel.
+      const maxX = target.frame.imageWidth - 1;
+      const maxY = target.frame.imageHeight - 1;
       for (let k = 0; k < n; k++) {
-        matches[3 * k] = inTarget[2 * k];
-        matches[3 * k + 1] = inTarget[2 * k + 1];
+        matches[3 * k] = Math.min(Math.max(inTarget[2 * k], 0), maxX);
+        matches[3 * k + 1] = Math.min(Math.max(inTarget[2 * k + 1], 0), maxY);
         matches[3 * k + 2] = located[3 * k + 2];
       }
       return matches;

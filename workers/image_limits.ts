@@ -18,7 +18,7 @@
  * @module
  */
 
-import { type ImageHeader, readImageHeader } from "../core/image_header.ts";
+import { decodedBytes, type ImageHeader, readImageHeader } from "../core/image_header.ts";
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "../errors/mod.ts";
 
 /** Upper bounds on an encoded image. */
@@ -27,12 +27,24 @@ export interface ImageLimits {
   maxBytes: number;
   /** Largest accepted stored width times height. */
   maxPixels: number;
+  /**
+   * Largest accepted decoded size: width x height x channels x bytes per
+   * sample, from the header (default {@linkcode DEFAULT_MAX_DECODED_BYTES}).
+   */
+  maxDecodedBytes?: number;
 }
+
+/**
+ * 200 MiB of decoded samples per image: a 40-megapixel 8-bit RGBA image
+ * (160 MB) fits, a 36-megapixel 16-bit RGB PNG (216 MB) does not.
+ */
+export const DEFAULT_MAX_DECODED_BYTES = 200 * 2 ** 20;
 
 /** Limits used when the caller gives none: 20 MB and 40 megapixels. */
 export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
   maxBytes: 20_000_000,
   maxPixels: 40_000_000,
+  maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES,
 });
 
 /**
@@ -94,6 +106,22 @@ export function checkImage(bytes: Uint8Array, limits: ImageLimits): ImageHeader 
           limit: limits.maxPixels,
           actual: pixels,
           unit: "pixels",
+          width: header.width,
+          height: header.height,
+        },
+      },
+    );
+  }
+  const maxDecoded = limits.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+  const decoded = decodedBytes(bytes);
+  if (decoded > maxDecoded) {
+    throw new ImageTooLargeError(
+      `Image is too large: ${header.width}x${header.height} decodes to ${decoded} bytes (channels and bit depth counted), exceeding the limit of ${maxDecoded}`,
+      {
+        details: {
+          limit: maxDecoded,
+          actual: decoded,
+          unit: "decoded_bytes",
           width: header.width,
           height: header.height,
         },

@@ -8,6 +8,14 @@
  * A worker that dies fails only its own task with
  * {@linkcode WorkerCrashedError} and is replaced.
  *
+ * A worker whose model load fails (an error, or the worker dying) is
+ * stopped and started again after a back-off that doubles from `retryMs` to
+ * `retryMaxMs` per slot, for as long as the pool lives: a model file fixed
+ * later, or a transient fault, heals without a restart. While no worker is
+ * ready and none is loading, tasks fail at once with
+ * {@linkcode WorkersNotReadyError} (503 + `Retry-After`) instead of waiting
+ * for their deadline.
+ *
  * Each worker has an id, new for every worker started. A task may be
  * pinned to one (`worker` in {@linkcode WorkerPool.run}): an evaluation
  * keeps features in the worker that made them and sends the jobs that need
@@ -42,7 +50,9 @@ import {
   PoolClosedError,
   PoolSaturatedError,
   reviveError,
+  ServiceError,
   WorkerCrashedError,
+  WorkersNotReadyError,
 } from "../errors/mod.ts";
 import type { BackendPreference } from "./backend.ts";
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./image_limits.ts";
@@ -66,6 +76,10 @@ export interface PoolOptions {
   limits?: ImageLimits;
   /** Bytes of resident features each worker keeps (default 1 GiB). */
   featureCacheBytes?: number;
+  /** First wait before a failed model load is tried again, in ms (default 500). */
+  retryMs?: number;
+  /** Longest wait between load attempts, in ms (default 30000). */
+  retryMaxMs?: number;
   /** Worker module (tests pass fixture workers). */
   workerUrl?: URL;
 }
@@ -76,9 +90,13 @@ export interface PoolStats {
   ready: number;
   busy: number;
   queued: number;
+  /** Workers whose model load failed, waiting to try again. */
+  retrying: number;
   restarts: number;
   completed: number;
   backend: string | null;
+  /** Code of the last failed model load while a worker has not loaded since, else null. */
+  load_error: string | null;
 }
 
 interface Task {
@@ -96,11 +114,16 @@ interface Task {
 interface Slot {
   /** Unique per started worker: a replacement gets a new one. */
   id: number;
-  worker: Worker;
+  /** Absent while the slot waits to retry a failed load. */
+  worker?: Worker;
   ready: boolean;
   task?: Task;
   loadId?: string;
   killTimer?: ReturnType<typeof setTimeout>;
+  /** Failed loads in a row in this slot (the back-off's exponent). */
+  loadFailures: number;
+  /** When waiting to retry: the timer and when it fires (ms since the epoch). */
+  retry?: { timer: ReturnType<typeof setTimeout>; at: number };
 }
 
 const CORES = navigator.hardwareConcurrency || 1;
@@ -108,9 +131,6 @@ const CORES = navigator.hardwareConcurrency || 1;
 // Captured when the pool module loads: onnxruntime-web, once used in this
 // thread, may leave Node's Worker class in globalThis.Worker.
 const DenoWorker = globalThis.Worker;
-
-/** Workers that die while loading the model, in a row, before the pool gives up. */
-const MAX_LOAD_CRASHES = 3;
 
 /** The pool. */
 export class WorkerPool {
@@ -125,7 +145,6 @@ export class WorkerPool {
   #backend: string | null = null;
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #loadError?: Error;
-  #loadCrashes = 0;
   #nextWorkerId = 1;
 
   /** @param options Pool settings. */
@@ -141,6 +160,8 @@ export class WorkerPool {
       backend: options.backend ?? "auto",
       limits: options.limits ?? DEFAULT_IMAGE_LIMITS,
       featureCacheBytes: options.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_BYTES,
+      retryMs: options.retryMs ?? 500,
+      retryMaxMs: options.retryMaxMs ?? 30_000,
       workerUrl: options.workerUrl ?? new URL("./inference_worker.ts", import.meta.url),
     };
     this.#settings = {
@@ -156,7 +177,8 @@ export class WorkerPool {
    * once).
    *
    * @param model The default model.
-   * @returns Resolves when every worker is ready.
+   * @returns Resolves when every worker is ready; rejects with the first
+   *   failed load (the pool goes on retrying it with back-off).
    * @throws {Error} The load error when the model cannot be loaded.
    */
   start(model: ModelRef): Promise<void> {
@@ -164,20 +186,31 @@ export class WorkerPool {
     const ready = new Promise<void>((resolve, reject) => {
       this.#readyWaiters.push({ resolve, reject });
     });
-    for (let i = 0; i < this.#options.size; i++) this.#slots.push(this.#spawn());
+    for (let i = 0; i < this.#options.size; i++) this.#slots.push(this.#spawn(0));
     return ready;
+  }
+
+  /** The configured number of workers (what `/readyz` waits for). */
+  get size(): number {
+    return this.#options.size;
   }
 
   /** Counters; `ready` counts workers that can take a task now or after their current one. */
   stats(): PoolStats {
+    const retrying = this.#slots.filter((s) => s.retry).length;
+    const e = this.#loadError;
     return {
-      size: this.#slots.length,
+      size: this.#options.size,
       ready: this.#slots.filter((s) => s.ready).length,
       busy: this.#slots.filter((s) => s.task).length,
       queued: this.#queue.length,
+      retrying,
       restarts: this.#restarts,
       completed: this.#completed,
       backend: this.#backend,
+      load_error: e && this.#slots.some((s) => s.loadFailures > 0)
+        ? (e instanceof ServiceError ? e.code : "internal_error")
+        : null,
     };
   }
 
@@ -215,6 +248,8 @@ export class WorkerPool {
     if (options.worker !== undefined && !this.#slots.some((s) => s.id === options.worker)) {
       return Promise.reject(this.#goneError(options.worker));
     }
+    const unservable = this.#unservableError();
+    if (unservable && options.worker === undefined) return Promise.reject(unservable);
     const free = this.#slots.some((s) => s.ready && !s.task);
     if (!free && this.#queue.length >= this.#options.maxQueue) {
       const e = new PoolSaturatedError(
@@ -261,29 +296,33 @@ export class WorkerPool {
 
   #stop(slot: Slot): Promise<void> {
     clearTimeout(slot.killTimer);
+    clearTimeout(slot.retry?.timer);
     if (slot.task) this.#settle(slot.task, new PoolClosedError("The worker pool is shut down"));
+    const worker = slot.worker;
+    if (!worker) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const id = crypto.randomUUID();
       const done = () => {
         clearTimeout(timer);
-        slot.worker.terminate();
+        worker.terminate();
         resolve();
       };
       const timer = setTimeout(done, 2000);
-      slot.worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      worker.onmessage = (e: MessageEvent<WorkerReply>) => {
         if (e.data.id === id) done();
       };
-      slot.worker.onerror = (e) => {
+      worker.onerror = (e) => {
         e.preventDefault();
         done();
       };
-      slot.worker.postMessage({ type: "dispose", id } satisfies WorkerRequest);
+      worker.postMessage({ type: "dispose", id } satisfies WorkerRequest);
     });
   }
 
-  #spawn(): Slot {
+  /** Starts a worker, loading the model; `loadFailures` carries the slot's back-off. */
+  #spawn(loadFailures: number): Slot {
     const worker = new DenoWorker(this.#options.workerUrl, { type: "module" });
-    const slot: Slot = { id: this.#nextWorkerId++, worker, ready: false };
+    const slot: Slot = { id: this.#nextWorkerId++, worker, ready: false, loadFailures };
     worker.onmessage = (e: MessageEvent<WorkerReply>) => this.#onReply(slot, e.data);
     worker.onerror = (e: ErrorEvent) => {
       // Keep the error from taking the whole server down; the slot is replaced.
@@ -308,15 +347,14 @@ export class WorkerPool {
       slot.loadId = undefined;
       if (reply.type === "ready") {
         slot.ready = true;
-        this.#loadCrashes = 0;
+        slot.loadFailures = 0;
         this.#backend = reply.backend;
         if (this.#slots.every((s) => s.ready || s === slot)) {
           for (const w of this.#readyWaiters.splice(0)) w.resolve();
         }
         this.#pump();
       } else if (reply.type === "error") {
-        this.#loadError = reviveError(reply.error);
-        for (const w of this.#readyWaiters.splice(0)) w.reject(this.#loadError);
+        this.#loadFailed(slot, reviveError(reply.error));
       }
       return;
     }
@@ -333,16 +371,13 @@ export class WorkerPool {
   #onCrash(slot: Slot, message: string): void {
     const index = this.#slots.indexOf(slot);
     clearTimeout(slot.killTimer);
-    slot.worker.terminate();
-    if (slot.loadId && ++this.#loadCrashes >= MAX_LOAD_CRASHES) {
-      // A worker that dies while loading will die again: fail readiness, stop respawning.
-      this.#loadError = new WorkerCrashedError(
-        `Workers died ${this.#loadCrashes} times while loading the model: ${message}`,
-      );
-      for (const w of this.#readyWaiters.splice(0)) w.reject(this.#loadError);
-      this.#slots.splice(index, 1);
+    if (slot.loadId) {
+      // Dying while loading is a failed load: retried after a back-off, not at once.
+      this.#loadFailed(slot, new WorkerCrashedError(`A worker stopped while loading the model`));
+      console.error(`Worker ${slot.id} stopped while loading the model: ${message}`);
       return;
     }
+    slot.worker?.terminate();
     if (slot.task) {
       this.#settle(
         slot.task,
@@ -356,7 +391,58 @@ export class WorkerPool {
     }
     if (index < 0 || this.#closed) return;
     this.#restarts++;
-    this.#slots[index] = this.#spawn();
+    this.#slots[index] = this.#spawn(0);
+  }
+
+  /**
+   * A load failed in `slot`: its worker stops and a new one is started
+   * after the slot's back-off. `start()`'s caller hears of the first failure.
+   */
+  #loadFailed(slot: Slot, error: Error): void {
+    slot.worker?.terminate();
+    slot.worker = undefined;
+    slot.loadId = undefined;
+    slot.ready = false;
+    this.#loadError = error;
+    for (const w of this.#readyWaiters.splice(0)) w.reject(error);
+    if (this.#closed) return;
+    const failures = ++slot.loadFailures;
+    const delay = Math.min(this.#options.retryMaxMs, this.#options.retryMs * 2 ** (failures - 1));
+    const timer = setTimeout(() => {
+      const index = this.#slots.indexOf(slot);
+      if (index < 0 || this.#closed) return;
+      this.#restarts++;
+      this.#slots[index] = this.#spawn(failures);
+    }, delay);
+    slot.retry = { timer, at: Date.now() + delay };
+    // Nothing may be able to take the queued tasks any more: tell them now.
+    const unservable = this.#unservableError();
+    if (!unservable) return;
+    for (const task of this.#queue.splice(0)) this.#settle(task, unservable);
+  }
+
+  /**
+   * The error of a task no worker can take soon: none is ready and none is
+   * loading (all wait to retry a failed load, or the pool has not started).
+   */
+  #unservableError(): WorkersNotReadyError | undefined {
+    if (this.#slots.some((s) => s.ready || s.worker)) return undefined;
+    const next = Math.min(...this.#slots.map((s) => s.retry?.at ?? Infinity));
+    const retryAfter = Number.isFinite(next)
+      ? Math.max(1, Math.ceil((next - Date.now()) / 1000))
+      : 1;
+    const e = this.#loadError;
+    return new WorkersNotReadyError(
+      this.#slots.length === 0
+        ? "No inference worker is ready: the workers are starting"
+        : `No inference worker is ready: every model load failed (last: ${
+          e instanceof ServiceError ? e.code : "internal_error"
+        }); the next attempt is in about ${retryAfter} s`,
+      {
+        retryAfter,
+        details: { size: this.#options.size, ready: 0, retrying: this.#slots.length },
+      },
+    );
   }
 
   #goneError(id: number): WorkerCrashedError {
@@ -400,7 +486,7 @@ export class WorkerPool {
       if (next < 0) continue;
       const [task] = this.#queue.splice(next, 1);
       slot.task = task;
-      slot.worker.postMessage(task.request, task.transfer);
+      slot.worker!.postMessage(task.request, task.transfer);
     }
   }
 }

@@ -331,3 +331,22 @@ Deno.test("openDataSource() follows redirects only to https:// or loopback", asy
     });
   });
 });
+
+Deno.test("a local source refuses a FIFO instead of blocking on it, and names a vanished root dataset_unavailable", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.writeTextFile(join(root, "a.txt"), "x");
+  const fifo = new Deno.Command("mkfifo", { args: [join(root, "pipe.png")] });
+  assert.equal((await fifo.output()).code, 0);
+  const source = openDataSource(root);
+  await assert.rejects(() => source.readBytes("pipe.png", "image"), (e: Error) => {
+    assert.equal((e as { code?: string }).code, "dataset_malformed");
+    assert.match(e.message, /pipe\.png: not a regular file/);
+    return true;
+  });
+  await Deno.remove(root, { recursive: true });
+  await assert.rejects(() => source.readBytes("a.txt", "image"), (e: Error) => {
+    assert.equal((e as { code?: string }).code, "dataset_unavailable");
+    assert.match(e.message, /root folder is gone/);
+    return true;
+  });
+});

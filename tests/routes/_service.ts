@@ -21,13 +21,15 @@ export function willowImage(path: string): Promise<Uint8Array> {
  *
  * @param env Settings as environment variables (PORT and HOST are set).
  * @param fn The test body, given the base URL.
- * @param options `workerUrl` swaps in a fixture worker.
+ * @param options `workerUrl` swaps in a fixture worker; `awaitReady: false`
+ *   starts `fn` at once, without waiting for (or failing on) the model load.
  */
 export async function withService(
   env: Record<string, string>,
   fn: (url: string) => Promise<void>,
-  options: { workerUrl?: URL } = {},
+  options: { workerUrl?: URL; awaitReady?: boolean } = {},
 ): Promise<void> {
+  const { awaitReady = true, ...startOptions } = options;
   const service = await startService(
     // Each service gets its own in-memory jobs KV unless the test shares one.
     loadConfig({
@@ -38,10 +40,11 @@ export async function withService(
       PORT: "0",
       HOST: "127.0.0.1",
     }),
-    { ...options, quiet: true },
+    { ...startOptions, quiet: true },
   );
   try {
-    await service.ready;
+    if (awaitReady) await service.ready;
+    else service.ready.catch(() => {});
     await fn(service.url);
   } finally {
     await service.close();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { postMatch, willowImage, withService } from "./_service.ts";
 import { MAX_ISSUES } from "../../routes/_validate.ts";
+import { pngWithClaimedSize } from "../fixtures/images.ts";
 
 const WILLOW_ROOT = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
 
@@ -18,6 +19,20 @@ Deno.test("every request's cost is bounded before it is paid", async (t) => {
       assert.equal(res.status, 413);
       assert.equal((await res.json()).error.code, "payload_too_large");
     });
+    await t.step(
+      "a 36 MP 16-bit RGB PNG (a tiny file, a big header): 413 image_too_large",
+      async () => {
+        const big = await pngWithClaimedSize(7360, 4912, 16, 2);
+        const form = new FormData();
+        form.set("source", new Blob([big as BlobPart]), "big.png");
+        form.set("target", new Blob([png as BlobPart]), "b.png");
+        form.set("points", "[[1,1]]");
+        const r = await postMatch(url, form);
+        assert.equal(r.status, 413, JSON.stringify(r.json));
+        assert.equal(r.json.error.code, "image_too_large");
+        assert.equal(r.json.error.details.unit, "decoded_bytes");
+      },
+    );
     await t.step("/v1/evaluate without a JSON content type: 415", async () => {
       const res = await postJson(url, "/v1/evaluate", '{"dataset":"pfwillow"}', "text/plain");
       assert.equal(res.status, 415);

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { RESIZE_MODES } from "../../core/frame.ts";
+import { LOCALIZER_NAMES } from "../../core/localizer_options.ts";
 import { encode } from "fast-png";
 import { matchForm, postMatch, willowImage, withService } from "./_service.ts";
 
@@ -113,12 +115,43 @@ Deno.test("POST /v1/match serves matches through the real server, pool and model
       assert.equal(json.conventions.resize, "letterbox");
       const m = json.matches[0];
       const { width, height } = json.target;
-      // The letterbox padding lies outside the image: matches there map outside it.
-      assert.ok(
-        m.y >= -60 && m.y <= height + 60 && m.x >= 0 && m.x <= width - 1,
-        JSON.stringify(m),
-      );
+      // The letterbox padding lies outside the image: matches there are clamped into it.
+      assert.ok(m.y >= 0 && m.y <= height - 1 && m.x >= 0 && m.x <= width - 1, JSON.stringify(m));
     });
+
+    await t.step(
+      "matches lie in the target image in every resize mode, padding peaks included",
+      async () => {
+        // A black source matches the black letterbox padding of a wide, bright target best.
+        const black = encode({
+          width: 64,
+          height: 64,
+          data: new Uint8Array(64 * 64 * 3),
+          channels: 3,
+        });
+        const w = 320;
+        const h = 40;
+        const data = new Uint8Array(w * h * 3).map((_, i) => 128 + ((i * 37) % 128));
+        const strip = encode({ width: w, height: h, data, channels: 3 });
+        const points = Array.from({ length: 16 }, (_, i) => [4 * i, 60 - 3 * i]);
+        let onEdge = 0;
+        for (const resize of RESIZE_MODES) {
+          for (const localizer of LOCALIZER_NAMES) {
+            const { status, json } = await postMatch(
+              url,
+              matchForm(black, strip, points, { resize, localizer }),
+            );
+            assert.equal(status, 200, JSON.stringify(json));
+            for (const m of json.matches) {
+              assert.ok(m.x >= 0 && m.x <= w - 1 && m.y >= 0 && m.y <= h - 1, JSON.stringify(m));
+              if (m.y === 0 || m.y === h - 1) onEdge++;
+            }
+          }
+        }
+        // Some peaks were in the padding (clamped onto the edge), so the bound was exercised.
+        assert.ok(onEdge > 0);
+      },
+    );
 
     await t.step("a generated RGBA PNG is accepted and matched", async () => {
       const w = 64;

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { decode as decodeWithFastPng, encode as encodePng } from "fast-png";
 import { decodeImage } from "../../workers/decode_image.ts";
-import { checkImage, DEFAULT_IMAGE_LIMITS } from "../../workers/image_limits.ts";
+import {
+  checkImage,
+  DEFAULT_IMAGE_LIMITS,
+  DEFAULT_MAX_DECODED_BYTES,
+} from "../../workers/image_limits.ts";
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from "../../errors/mod.ts";
 import {
   blockImage,
@@ -351,7 +355,11 @@ Deno.test("checkImage() returns the header of an image within the limits", async
     height: 32,
     orientation: 6,
   });
-  assert.deepEqual(DEFAULT_IMAGE_LIMITS, { maxBytes: 20_000_000, maxPixels: 40_000_000 });
+  assert.deepEqual(DEFAULT_IMAGE_LIMITS, {
+    maxBytes: 20_000_000,
+    maxPixels: 40_000_000,
+    maxDecodedBytes: 200 * 2 ** 20,
+  });
 });
 
 Deno.test("checkImage() throws ImageTooLargeError past the byte limit", async () => {
@@ -392,6 +400,36 @@ Deno.test("checkImage() throws ImageTooLargeError from the header of a 100000x10
   await rejectsWith(decodeImage(png), ImageTooLargeError, /100000x100000/);
   // 10 gigapixels would need 30 GB as RGB; nothing near that was touched.
   assert.ok(Deno.memoryUsage().rss - before < 50_000_000);
+});
+
+Deno.test("checkImage() refuses a 36 MP 16-bit RGB PNG from its header: decoded bytes count channels and bit depth", async () => {
+  const png = await pngWithClaimedSize(7360, 4912, 16, 2);
+  assert.ok(png.length < 100, "the file itself is tiny");
+  // Within the pixel limit: only the decoded size (216 MB) refuses it.
+  assert.ok(7360 * 4912 < DEFAULT_IMAGE_LIMITS.maxPixels);
+  assert.throws(() => checkImage(png, DEFAULT_IMAGE_LIMITS), (error) => {
+    assert.ok(error instanceof ImageTooLargeError);
+    assert.deepEqual(error.details, {
+      limit: DEFAULT_MAX_DECODED_BYTES,
+      actual: 7360 * 4912 * 3 * 2,
+      unit: "decoded_bytes",
+      width: 7360,
+      height: 4912,
+    });
+    return true;
+  });
+  await rejectsWith(decodeImage(png), ImageTooLargeError, /decodes to 216913920 bytes/);
+  // The same size at 8 bits is within every default limit.
+  const eight = await pngWithClaimedSize(7360, 4912, 8, 2);
+  assert.equal(checkImage(eight, DEFAULT_IMAGE_LIMITS).width, 7360);
+  // A gray 16-bit JPEG frame counts 2 bytes per sample.
+  const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xc3, 0, 11, 16, 0, 10, 0, 10, 1, 1, 0x11, 0]);
+  assert.throws(
+    () => checkImage(jpeg, { maxBytes: 100, maxPixels: 100, maxDecodedBytes: 199 }),
+    (error) =>
+      (error as ImageTooLargeError).details !== undefined &&
+      (error as { details: { actual: number } }).details.actual === 200,
+  );
 });
 
 Deno.test("checkImage() throws ImageTooLargeError from a JPEG frame header", () => {

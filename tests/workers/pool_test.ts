@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { WorkerPool } from "../../workers/pool.ts";
-import { FeaturesNotResidentError, WorkerCrashedError } from "../../errors/mod.ts";
+import {
+  FeaturesNotResidentError,
+  WorkerCrashedError,
+  WorkersNotReadyError,
+} from "../../errors/mod.ts";
 import { makeFrame } from "../../core/frame.ts";
 import { DEFAULT_LOCALIZER } from "../../core/localizer_options.ts";
 import { encode } from "fast-png";
@@ -24,14 +28,26 @@ Deno.test("WorkerPool starts after onnxruntime-web has run in the same thread", 
   }
 });
 
-Deno.test("WorkerPool.start() rejects when workers keep dying while loading", async () => {
+Deno.test("WorkerPool.start() rejects when a worker dies while loading; the pool keeps retrying with back-off and fails tasks at once", async () => {
   const pool = new WorkerPool({
     size: 1,
+    retryMs: 20,
+    retryMaxMs: 40,
     workerUrl: new URL("./fixtures/load_crash_worker.ts", import.meta.url),
   });
   try {
     await assert.rejects(pool.start(model), WorkerCrashedError);
-    assert.equal(pool.stats().restarts, 2);
+    // It goes on starting workers (no give-up after a few crashes).
+    while (pool.stats().restarts < 4) await new Promise((r) => setTimeout(r, 10));
+    const stats = pool.stats();
+    assert.equal(stats.size, 1);
+    assert.equal(stats.ready, 0);
+    assert.equal(stats.load_error, "worker_crashed");
+    // Between attempts, with nothing loading, a task fails now instead of waiting.
+    while (pool.stats().retrying === 0) await new Promise((r) => setTimeout(r, 5));
+    const e = await pool.run("match", {} as never).then(() => undefined, (e) => e);
+    assert.ok(e instanceof WorkersNotReadyError, String(e));
+    assert.ok(e.retryAfter >= 1);
   } finally {
     await pool.dispose();
   }
