@@ -307,14 +307,18 @@ export async function benchOfficialLoop(): Promise<OfficialLoop | null> {
   return null;
 }
 
-/** Peak resident set of this process (VmHWM), in MiB, or null off Linux. */
-export function peakRssMiB(): number | null {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
+/**
+ * Peak resident set of this process (VmHWM), in MiB, or null off Linux. Read
+ * by `grep` (`--allow-run`): Deno grants reads under /proc only with all
+ * permissions, which `deno task bench` does not take.
+ */
+export async function peakRssMiB(): Promise<number | null> {
+  const out = await new Deno.Command("grep", {
+    args: ["VmHWM", `/proc/${Deno.pid}/status`],
+    stderr: "null",
+  }).output().catch(() => null);
+  const m = out?.success ? /VmHWM:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout)) : null;
+  return m ? Number(m[1]) / 1024 : null;
 }
 
 /** Parses `1x2,2x1` into layouts. */
@@ -337,7 +341,7 @@ export async function benchEvaluatePath(): Promise<void> {
     parseLayouts(Deno.env.get("BENCH_EVAL_LAYOUTS") ?? "1x1,1x2,2x1,2x2"),
     { backend, rounds: Number(Deno.env.get("BENCH_EVAL_ROUNDS") ?? 1) },
   );
-  const rss = peakRssMiB();
+  const rss = await peakRssMiB();
   console.log(
     `  peak RSS of this process so far (the pools run in it): ${rss?.toFixed(0) ?? "n/a"} MiB`,
   );

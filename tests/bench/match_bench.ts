@@ -95,7 +95,7 @@ async function benchMatch(): Promise<void> {
   console.log(`  ${"http wall".padEnd(11)} ${median(wall).toFixed(2)}`);
   console.log(
     `  peak RSS of this process (the server and its worker run in it): ${
-      peakRssMiB()?.toFixed(0) ?? "n/a"
+      (await peakRssMiB())?.toFixed(0) ?? "n/a"
     } MiB`,
   );
 }
@@ -147,4 +147,6 @@ await benchEvaluatePath();
 // import { benchRss } from "./rss_bench.ts"; await benchRss();
 // ---- end of the other helpers' benches ----
 
-console.log(`\npeak RSS of the bench process, whole run: ${peakRssMiB()?.toFixed(0) ?? "n/a"} MiB`);
+console.log(
+  `\npeak RSS of the bench process, whole run: ${(await peakRssMiB())?.toFixed(0) ?? "n/a"} MiB`,
+);
