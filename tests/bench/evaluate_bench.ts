@@ -173,7 +173,7 @@ interface EvaluationRun {
 export async function benchEvaluation(
   layouts: Layout[],
   options: { backend: BackendName; rounds?: number },
-): Promise<Layout> {
+): Promise<{ layout: Layout; pairsPerSecond: number }> {
   const { backend } = options;
   const rounds = options.rounds ?? 1;
   const file = await Deno.makeTempFile({ suffix: ".onnx" });
@@ -260,7 +260,65 @@ export async function benchEvaluation(
     `  fastest here: ${best.workers} x ${best.threads}. Default: WORKERS = one per core, ORT_THREADS = 1` +
       " (README, How an evaluation runs: two threads per session lost in most runs on shared cores)",
   );
-  return best;
+  return { layout: best, pairsPerSecond: pairs.length / at(best).wall * 1000 };
+}
+
+/** The official loop's figures, as `official_loop.py` prints them. */
+interface OfficialLoop {
+  pairs: number;
+  pairs_per_s: number;
+  forward_ms: number;
+  match_ms: number;
+  wall_ms: number;
+  threads: number;
+}
+
+/**
+ * The official per-pair loop in PyTorch (`official_loop.py`: 2 forwards and
+ * nn matching per pair, ViT-S/14 of the same shape at 448) on
+ * `BENCH_OFFICIAL_PAIRS` pairs (default 3) with 2 torch threads, or `null`
+ * with a printed note when no python3 here imports torch.
+ */
+export async function benchOfficialLoop(): Promise<OfficialLoop | null> {
+  const pairs = Deno.env.get("BENCH_OFFICIAL_PAIRS") ?? "3";
+  const script = new URL("./official_loop.py", import.meta.url).pathname;
+  // Debian's python3-torch lives in /usr/bin/python3's dist-packages, which a pyenv shim misses.
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    const probe = await new Deno.Command(python, { args: ["-c", "import torch"], stderr: "null" })
+      .output().catch(() => null);
+    if (!probe?.success) continue;
+    const out = await new Deno.Command(python, {
+      args: [script, `${WILLOW}/PF-dataset/car(G)`, pairs, "2", "448"],
+      stderr: "inherit",
+    }).output();
+    if (!out.success) break;
+    const r = JSON.parse(new TextDecoder().decode(out.stdout)) as OfficialLoop;
+    console.log(
+      `\nofficial per-pair loop, PyTorch, ViT-S/14 12 blocks @ 448, ${r.threads} torch threads, ${r.pairs} pairs of car(G):` +
+        `\n  ${r.pairs_per_s.toFixed(3)} pairs/s, ${r.forward_ms.toFixed(0)} ms per forward, ${
+          r.match_ms.toFixed(2)
+        } ms nn matching per pair`,
+    );
+    return r;
+  }
+  console.log(
+    "\nofficial per-pair loop: skipped (no python3 here imports torch; apt install python3-torch)",
+  );
+  return null;
+}
+
+/**
+ * Peak resident set of this process (VmHWM), in MiB, or null off Linux. Read
+ * by `grep` (`--allow-run`): Deno grants reads under /proc only with all
+ * permissions, which `deno task bench` does not take.
+ */
+export async function peakRssMiB(): Promise<number | null> {
+  const out = await new Deno.Command("grep", {
+    args: ["VmHWM", `/proc/${Deno.pid}/status`],
+    stderr: "null",
+  }).output().catch(() => null);
+  const m = out?.success ? /VmHWM:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout)) : null;
+  return m ? Number(m[1]) / 1024 : null;
 }
 
 /** Parses `1x2,2x1` into layouts. */
@@ -279,10 +337,23 @@ export async function benchEvaluatePath(): Promise<void> {
   if (!backend) {
     backend = await loadNativeRuntime().then(() => "native" as const, () => "wasm" as const);
   }
-  await benchEvaluation(parseLayouts(Deno.env.get("BENCH_EVAL_LAYOUTS") ?? "1x1,1x2,2x1,2x2"), {
-    backend,
-    rounds: Number(Deno.env.get("BENCH_EVAL_ROUNDS") ?? 1),
-  });
+  const service = await benchEvaluation(
+    parseLayouts(Deno.env.get("BENCH_EVAL_LAYOUTS") ?? "1x1,1x2,2x1,2x2"),
+    { backend, rounds: Number(Deno.env.get("BENCH_EVAL_ROUNDS") ?? 1) },
+  );
+  const rss = await peakRssMiB();
+  console.log(
+    `  peak RSS of this process so far (the pools run in it): ${rss?.toFixed(0) ?? "n/a"} MiB`,
+  );
+  const official = await benchOfficialLoop();
+  if (official) {
+    const ratio = service.pairsPerSecond / official.pairs_per_s;
+    console.log(
+      `  evaluation ${service.layout.workers} x ${service.layout.threads}: ${
+        service.pairsPerSecond.toFixed(2)
+      } pairs/s = ${ratio.toFixed(1)}x the official loop (target >= 40x), same run`,
+    );
+  }
 }
 
 if (import.meta.main) await benchEvaluatePath();

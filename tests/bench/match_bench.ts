@@ -7,7 +7,13 @@
  * this machine has, side by side; the preprocessing of each resample mode; the
  * cost volume as an ONNX graph against the TypeScript reference loop; then the
  * evaluate path (`./evaluate_bench.ts`): PNG decoding, matching at 60x60x768,
- * and the 90-pair PF-WILLOW evaluation for several `WORKERS` x `ORT_THREADS` layouts.
+ * the 90-pair PF-WILLOW evaluation for several `WORKERS` x `ORT_THREADS` layouts
+ * and its pairs/s against the official per-pair loop in PyTorch
+ * (`./official_loop.py`, when a python3 here imports torch); `/v1/match`'s
+ * decode + preprocess against commit bbfb6a0 (`./stages_bench.ts`); peak RSS.
+ *
+ * Trims: `BENCH_RUNS`, `BENCH_EVAL_LAYOUTS`, `BENCH_EVAL_ROUNDS`,
+ * `BENCH_OFFICIAL_PAIRS`, `BENCH_BACKEND`.
  *
  * Prints figures and ratios; asserts nothing about speed.
  *
@@ -20,8 +26,9 @@ import { configureOrt, createWebSession as createSession } from "../../workers/o
 import { benchBackends } from "./backend_bench.ts";
 import { buildCostVolumeGraph } from "../../core/cost_volume_graph.ts";
 import { costVolume } from "../../core/cost_volume.ts";
-import { benchEvaluatePath } from "./evaluate_bench.ts";
+import { benchEvaluatePath, peakRssMiB } from "./evaluate_bench.ts";
 import { benchPreprocess } from "./preprocess_bench.ts";
+import { benchMatchStages } from "./stages_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -86,6 +93,11 @@ async function benchMatch(): Promise<void> {
     console.log(`  ${k.padEnd(11)} ${median(v).toFixed(2)}`);
   }
   console.log(`  ${"http wall".padEnd(11)} ${median(wall).toFixed(2)}`);
+  console.log(
+    `  peak RSS of this process (the server and its worker run in it): ${
+      (await peakRssMiB())?.toFixed(0) ?? "n/a"
+    } MiB`,
+  );
 }
 
 async function benchCostVolume(): Promise<void> {
@@ -123,7 +135,18 @@ async function benchCostVolume(): Promise<void> {
 const CORES = navigator.hardwareConcurrency;
 configureOrt({ numThreads: CORES });
 await benchMatch();
+await benchMatchStages();
 await benchPreprocess();
 await benchBackends();
 await benchCostVolume();
 await benchEvaluatePath();
+
+// ---- Other helpers' benches (issue 12), wired in by the lead: ----
+// import { benchExtraction } from "./extraction_bench.ts"; await benchExtraction();
+//   (extraction per backend and dtype, fp32 and int8, ViT-S and ViT-B at 448 and 840)
+// import { benchRss } from "./rss_bench.ts"; await benchRss();
+// ---- end of the other helpers' benches ----
+
+console.log(
+  `\npeak RSS of the bench process, whole run: ${(await peakRssMiB())?.toFixed(0) ?? "n/a"} MiB`,
+);
