@@ -145,6 +145,16 @@ function sourceUrl(options: { embedded: boolean }) {
   });
 }
 
+/**
+ * Derived variants of a backbone's fp32 file: `int8` rewrites its
+ * constant-weight MatMuls as dynamically quantized int8 products
+ * (`models/onnx_quantize.ts`), once per source file, cached like a download.
+ */
+export const QUANTIZE_MODES = Object.freeze(["int8"] as const);
+
+/** One of {@linkcode QUANTIZE_MODES}. */
+export type QuantizeMode = typeof QUANTIZE_MODES[number];
+
 /** Layouts of a TF.js graph's image input (and of the outputs it taps). */
 export const TFJS_LAYOUTS = Object.freeze(["nhwc", "nchw"] as const);
 
@@ -300,6 +310,8 @@ const backboneFields = {
   std: z.tuple([finite.positive(), finite.positive(), finite.positive()]),
   /** The `url` names a TF.js graph model, imported as this says. */
   tfjs: TfjsSourceSchema.optional(),
+  /** Serve a quantized variant derived from the file (see {@linkcode QUANTIZE_MODES}). */
+  quantize: z.enum(QUANTIZE_MODES).optional(),
 };
 
 /** Fields only a composite has. */
@@ -425,6 +437,9 @@ export const ModelDescriptorSchema = z.strictObject({
   }
   if (d.layout === "chw" && (d.prefix_tokens ?? 0) !== 0) {
     issue(["prefix_tokens"], "must be 0 for the chw layout");
+  }
+  if (d.quantize !== undefined && d.url.startsWith("embedded:")) {
+    issue(["quantize"], "needs an ONNX file to derive from, not an embedded model");
   }
   if (d.tfjs) {
     if (d.url.startsWith("embedded:")) {

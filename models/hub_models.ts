@@ -34,6 +34,8 @@ const CLIP: Shared = {
  *   8-bit dynamic quantization) variants;
  * - `dinov2-with-registers-{small,base,large}`: `onnx-community/dinov2-with-registers-*`,
  *   5 prefix tokens (CLS + 4 registers), with the same variants;
+ * - `dinov2-{small,base}-int8`: the fp32 `onnx-community` file, quantized by
+ *   this project on first use (`quantize: "int8"`, see `./quantized_file.ts`);
  * - `xenova-dinov2-{small,base,large}`: the older `Xenova/dinov2-*` exports,
  *   with `-q8` variants.
  *
@@ -138,6 +140,16 @@ export const HUB_MODELS = Object.freeze(
       feature_dim: 384,
       ...DINOV2,
     },
+    "dinov2-small-int8": {
+      id: "dinov2-small-int8",
+      description:
+        "DINOv2 ViT-S/14: the fp32 export quantized here (int8 per-column MatMul weights, dynamic activations)",
+      url: "hf://onnx-community/dinov2-small/onnx/model.onnx",
+      quantize: "int8",
+      prefix_tokens: 1,
+      feature_dim: 384,
+      ...DINOV2,
+    },
     "dinov2-base": {
       id: "dinov2-base",
       description: "DINOv2 ViT-B/14 (onnx-community export, fp32, 347 MB)",
@@ -158,6 +170,16 @@ export const HUB_MODELS = Object.freeze(
       id: "dinov2-base-q8",
       description: "DINOv2 ViT-B/14 (onnx-community export, 8-bit quantized)",
       url: "hf://onnx-community/dinov2-base/onnx/model_quantized.onnx",
+      prefix_tokens: 1,
+      feature_dim: 768,
+      ...DINOV2,
+    },
+    "dinov2-base-int8": {
+      id: "dinov2-base-int8",
+      description:
+        "DINOv2 ViT-B/14: the fp32 export quantized here (int8 per-column MatMul weights, dynamic activations)",
+      url: "hf://onnx-community/dinov2-base/onnx/model.onnx",
+      quantize: "int8",
       prefix_tokens: 1,
       feature_dim: 768,
       ...DINOV2,

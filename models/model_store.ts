@@ -6,6 +6,8 @@
  * `refiner` file goes through the same loader (sha256, cache, offline mode)
  * as a backbone's. A backbone with a `tfjs` source is imported (converted
  * once, then served from the cache) and its file is the converted ONNX graph.
+ * A backbone with `quantize` is served the variant derived from its file
+ * (`./quantized_file.ts`: derived once, cached).
  *
  * @example Usage
  * ```ts
@@ -28,6 +30,7 @@ import type { ModelRef } from "./model_ref.ts";
 import type { ModelRegistry } from "./registry.ts";
 import { loadModelFile, type LoadModelFileOptions } from "./loader.ts";
 import { importTfjsModel } from "./tfjs_import.ts";
+import { quantizedModelFile } from "./quantized_file.ts";
 
 /** Download and cache settings. */
 export type ModelStoreOptions = Omit<LoadModelFileOptions, "fetch">;
@@ -63,9 +66,14 @@ export class ModelStore {
     const [own, components, headFile, refinerFile] = await Promise.all([
       descriptor.components !== undefined || descriptor.url.startsWith("embedded:")
         ? undefined
-        : descriptor.tfjs
-        ? importTfjsModel({ ...descriptor, tfjs: descriptor.tfjs }, options).then((r) => r.path)
-        : loadModelFile(descriptor, options),
+        : (descriptor.tfjs
+          ? importTfjsModel({ ...descriptor, tfjs: descriptor.tfjs }, options).then((r) => r.path)
+          : loadModelFile(descriptor, options)).then((path) =>
+            descriptor.quantize
+              ? quantizedModelFile(path, descriptor.quantize, { id, cacheDir: options.cacheDir })
+                .then((q) => q.path)
+              : path
+          ),
       descriptor.components !== undefined
         ? Promise.all(descriptor.components.map((c) => this.resolve(c.model)))
         : undefined,
