@@ -29,6 +29,7 @@ import { costVolume } from "../../core/cost_volume.ts";
 import { benchEvaluatePath, peakRssMiB } from "./evaluate_bench.ts";
 import { benchPreprocess } from "./preprocess_bench.ts";
 import { benchMatchStages } from "./stages_bench.ts";
+import { benchExtraction } from "./extraction_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -141,11 +142,8 @@ await benchBackends();
 await benchCostVolume();
 await benchEvaluatePath();
 
-// ---- Other helpers' benches (issue 12), wired in by the lead: ----
-// import { benchExtraction } from "./extraction_bench.ts"; await benchExtraction();
-//   (extraction per backend and dtype, fp32 and int8, ViT-S and ViT-B at 448 and 840)
-// import { benchRss } from "./rss_bench.ts"; await benchRss();
-// ---- end of the other helpers' benches ----
+// Extraction per backend and dtype (fp32, int8), ViT-S and ViT-B at 448 and 840.
+await benchExtraction();
 
 console.log(
   `\npeak RSS of the bench process, whole run: ${(await peakRssMiB())?.toFixed(0) ?? "n/a"} MiB`,
