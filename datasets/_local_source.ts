@@ -28,6 +28,8 @@ export class LocalDataSource extends SourceBase {
   readonly remote = false;
   #maxBytes: number;
   #limiter: Limiter;
+  /** Whether a read under the root has succeeded (so a missing root means it vanished). */
+  #rootSeen = false;
 
   /**
    * Opens a folder; nothing is read yet.
@@ -68,6 +70,7 @@ export class LocalDataSource extends SourceBase {
       let size: number;
       try {
         const info = await Deno.stat(path);
+        this.#rootSeen = true;
         // A FIFO or device would block the read forever (or never end).
         if (!info.isFile) {
           throw new DatasetMalformedError(`Cannot read ${what} ${rel}: not a regular file`, {
@@ -77,7 +80,11 @@ export class LocalDataSource extends SourceBase {
         size = info.size;
       } catch (cause) {
         if (cause instanceof DatasetMalformedError) throw cause;
-        if (cause instanceof Deno.errors.NotFound && !(await isFolder(this.root))) {
+        // Only a root this source has read from can be "gone": one that never
+        // existed is a setting that names no dataset (404 dataset_not_found).
+        if (
+          cause instanceof Deno.errors.NotFound && this.#rootSeen && !(await isFolder(this.root))
+        ) {
           throw new DatasetUnavailableError(
             `Cannot read ${what} ${rel}: the dataset's root folder is gone`,
             { path, cause },
