@@ -42,6 +42,7 @@ import { ModelLoadError } from "../errors/mod.ts";
 import type { QuantizeMode } from "./descriptor.ts";
 import { sha256File } from "./file_sha256.ts";
 import { quantizeMatMulsInt8, QUANTIZER_VERSION } from "./onnx_quantize.ts";
+import { deriveOnce, isDerivedFile, writeDerivedFile } from "./derived_file.ts";
 
 /** What {@linkcode quantizedModelFile} did. */
 export interface QuantizedFile {
@@ -91,10 +92,10 @@ export async function quantizedModelFile(
   ).digest("hex");
   const dir = join(resolve(options.cacheDir), "quantized", key);
   const dest = join(dir, "model.onnx");
-  if (await isDerived(dest)) return { path: dest, derived: false };
-  const shared = pending.get(dest);
-  if (shared) return await shared;
-  const work = (async (): Promise<QuantizedFile> => {
+  if (await isDerivedFile(dest, (m) => m.quantizer === QUANTIZER_VERSION)) {
+    return { path: dest, derived: false };
+  }
+  return await deriveOnce(pending, dest, async (): Promise<QuantizedFile> => {
     let result;
     try {
       result = quantizeMatMulsInt8(await Deno.readFile(source));
@@ -111,37 +112,11 @@ export async function quantizedModelFile(
       bytes: result.bytes.length,
       derived_at: new Date().toISOString(),
     };
-    const tag = crypto.randomUUID().slice(0, 8);
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeFile(`${dest}.partial-${tag}`, result.bytes);
-      await Deno.rename(`${dest}.partial-${tag}`, dest);
-      await Deno.writeTextFile(
-        `${dest}.json.partial-${tag}`,
-        JSON.stringify(sidecar, null, 2) + "\n",
-      );
-      await Deno.rename(`${dest}.json.partial-${tag}`, `${dest}.json`);
+      await writeDerivedFile(dest, result.bytes, { ...sidecar });
     } catch (e) {
-      await Deno.remove(`${dest}.partial-${tag}`).catch(() => {});
-      await Deno.remove(`${dest}.json.partial-${tag}`).catch(() => {});
       throw fail(`cannot write the quantized graph in the model cache: ${(e as Error).message}`, e);
     }
     return { path: dest, derived: true };
-  })();
-  pending.set(dest, work);
-  try {
-    return await work;
-  } finally {
-    if (pending.get(dest) === work) pending.delete(dest);
-  }
-}
-
-async function isDerived(dest: string): Promise<boolean> {
-  try {
-    const meta = JSON.parse(await Deno.readTextFile(`${dest}.json`)) as Partial<QuantizedSidecar>;
-    const stat = await Deno.stat(dest);
-    return stat.isFile && meta.quantizer === QUANTIZER_VERSION && stat.size === meta.bytes;
-  } catch {
-    return false;
-  }
+  });
 }

@@ -45,6 +45,7 @@ import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { ModelLoadError, ServiceError } from "../errors/mod.ts";
 import { sha256File } from "./file_sha256.ts";
+import { deriveOnce, isDerivedFile, writeDerivedFile } from "./derived_file.ts";
 import { loadModelFile, type LoadModelFileOptions } from "./loader.ts";
 import { parseTfjsModel, type TfjsModel } from "./tfjs_model.ts";
 import { decodeTfjsWeights } from "./tfjs_weights.ts";
@@ -139,11 +140,11 @@ export async function importTfjsModel(
   })).digest("hex");
   const dir = join(resolve(options.cacheDir), "converted", key);
   const dest = join(dir, "model.onnx");
-  if (await isConverted(dest)) return { path: dest, converted: false, ms: performance.now() - t0 };
+  if (await isDerivedFile(dest, (m) => m.converter === TFJS_CONVERTER_VERSION)) {
+    return { path: dest, converted: false, ms: performance.now() - t0 };
+  }
 
-  const shared = pending.get(dest);
-  if (shared) return await shared;
-  const work = (async (): Promise<TfjsImport> => {
+  return await deriveOnce(pending, dest, async (): Promise<TfjsImport> => {
     const shards = await Promise.all(shardPaths.map((p) => Deno.readFile(p)));
     let weights;
     try {
@@ -168,43 +169,17 @@ export async function importTfjsModel(
       bytes: built.bytes.length,
       converted_at: new Date().toISOString(),
     };
-    const tag = crypto.randomUUID().slice(0, 8);
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeFile(`${dest}.partial-${tag}`, built.bytes);
-      await Deno.rename(`${dest}.partial-${tag}`, dest);
-      await Deno.writeTextFile(
-        `${dest}.json.partial-${tag}`,
-        JSON.stringify(sidecar, null, 2) + "\n",
-      );
-      await Deno.rename(`${dest}.json.partial-${tag}`, `${dest}.json`);
+      await writeDerivedFile(dest, built.bytes, { ...sidecar });
     } catch (e) {
-      await Deno.remove(`${dest}.partial-${tag}`).catch(() => {});
-      await Deno.remove(`${dest}.json.partial-${tag}`).catch(() => {});
       throw fail(`cannot write the converted graph in ${dir}: ${(e as Error).message}`, e);
     }
     return { path: dest, converted: true, ms: performance.now() - t0 };
-  })();
-  pending.set(dest, work);
-  try {
-    return await work;
-  } finally {
-    if (pending.get(dest) === work) pending.delete(dest);
-  }
+  });
 }
 
 /** The URL of a file `path` beside the file `url` names (any source form). */
 export function siblingUrl(url: string, path: string): string {
   if (/^https?:/i.test(url)) return new URL(path, url).href;
   return url.slice(0, url.lastIndexOf("/") + 1) + path;
-}
-
-async function isConverted(dest: string): Promise<boolean> {
-  try {
-    const meta = JSON.parse(await Deno.readTextFile(`${dest}.json`)) as Partial<ConvertedSidecar>;
-    const stat = await Deno.stat(dest);
-    return stat.isFile && meta.converter === TFJS_CONVERTER_VERSION && stat.size === meta.bytes;
-  } catch {
-    return false;
-  }
 }
