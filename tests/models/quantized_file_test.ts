@@ -8,26 +8,22 @@ import { QUANTIZER_VERSION } from "../../models/onnx_quantize.ts";
 import { ModelLoadError } from "../../errors/mod.ts";
 import { HUB_MODELS } from "../../models/hub_models.ts";
 import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
 
-const VIT = {
-  id: "vit-int8",
-  input: "pixel_values",
-  output: "last_hidden_state",
-  patch_size: 14,
-  prefix_tokens: 1,
-  feature_dim: 32,
-  mean: [0.485, 0.456, 0.406],
-  std: [0.229, 0.224, 0.225],
-  default_resolution: 56,
-  quantize: "int8",
-};
+/** The tiny ViT's descriptor at 56 px, asking for the int8 variant. */
+const vit = (url: string) =>
+  tinyVitDescriptor("vit-int8", url, {
+    default_resolution: 56,
+    resolutions: undefined,
+    quantize: "int8",
+  });
 
 Deno.test("quantize: int8 serves a variant derived once, cached by the source's sha256", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const source = join(dir, "vit.onnx");
     await Deno.writeFile(source, buildTinyVitGraph({ seed: 5 }));
-    const d = ModelDescriptorSchema.parse({ ...VIT, url: source });
+    const d = ModelDescriptorSchema.parse(vit(source));
     const store = () => new ModelStore(new ModelRegistry([d]), { cacheDir: join(dir, "cache") });
     const first = await store().resolve("vit-int8");
     assert.ok(first.file!.startsWith(join(dir, "cache", "quantized")));
@@ -66,7 +62,7 @@ Deno.test("quantize is refused on embedded models and composites, named in the m
     quantize: "int8",
   });
   assert.ok(!fused.success);
-  assert.ok(!ModelDescriptorSchema.safeParse({ ...VIT, url: "/m.onnx", quantize: "int4" }).success);
+  assert.ok(!ModelDescriptorSchema.safeParse({ ...vit("/m.onnx"), quantize: "int4" }).success);
 });
 
 Deno.test("the hub's int8 ids derive from the fp32 exports", () => {
