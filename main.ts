@@ -15,10 +15,11 @@ import { loadConfig, type ServiceConfig } from "./service/config.ts";
 import { createServices } from "./service/services.ts";
 import { HttpServer, type ShutdownReport } from "./service/http_server.ts";
 import { connectionCap, raiseFdLimit } from "./service/fd_limit.ts";
+import { listenAddress } from "./service/listen_address.ts";
 
 /** A running service. */
 export interface RunningService {
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  /** Base URL to reach it from this machine, e.g. `http://127.0.0.1:8000` (loopback for a wildcard bind). */
   url: string;
   /** Resolves when the default model is loaded and has run once in every worker. */
   ready: Promise<void>;
@@ -59,10 +60,9 @@ export async function startService(
     onWarning: (m) => console.warn(m),
   });
   const addr = server.addr;
-  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+  const { url, line } = listenAddress(addr);
   log(
-    `Listening on ${url} (workers starting; see /readyz); up to ${maxConnections} connections` +
+    `Listening on ${line} (workers starting; see /readyz); up to ${maxConnections} connections` +
       (limit ? ` (open-file limit ${limit.soft}${note ? `: ${note}` : ""})` : ""),
   );
   if (services.apiKeys.length === 0 && !LOOPBACK.test(config.host)) {
