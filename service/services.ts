@@ -123,12 +123,11 @@ export async function createServices(
     maxQueue: options.pool?.maxQueue ?? config.pool.maxQueue,
     workerUrl: options.workerUrl,
   });
-  let started = false;
-  const readyPromise = store.resolve(options.startModel ?? defaultModel)
-    .then((model) => {
-      started = true;
-      return pool.start(model);
-    });
+  // Resolving the start model (a download, a file that may appear later) is
+  // part of loading it: a failure is retried by the pool with its back-off.
+  const readyPromise = pool.start(() => store.resolve(options.startModel ?? defaultModel));
+  // It may fail before the caller, still awaiting the jobs KV below, can listen: not unhandled.
+  readyPromise.catch(() => {});
   const runs = new RunsStore(config.runs.dir, config.runs);
   const evaluation: EvaluationDeps = {
     pool,
@@ -145,7 +144,7 @@ export async function createServices(
     defaultModel,
     resolveModel: evaluation.resolveModel,
     // From the pool's counts, not the start: a failed load retried later heals it.
-    isReady: () => started && pool.stats().ready === pool.size,
+    isReady: () => pool.stats().ready === pool.size,
     apiKeys,
     runs,
     evaluation,
