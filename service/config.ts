@@ -13,6 +13,7 @@
  * | `ORT_THREADS` | `1` | onnxruntime threads per worker (raise it when `WORKERS` is below the core count) |
  * | `ORT_BACKEND` | `auto` | `auto` (hardware WebGPU, else native, else WASM), `wasm`, `webgpu`, `native` |
  * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
+ * | `MAX_INFLIGHT` | `WORKERS` + `QUEUE_MAX` | requests for the workers admitted at once, counted from before their body is read (beyond: 503) |
  * | `WORKER_RETRY_MS` / `WORKER_RETRY_MAX_MS` | `500` / `30000` | a worker whose model load failed is tried again after this, doubling up to the max |
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
@@ -92,6 +93,7 @@ const ConfigSchema = z.object({
   WORKERS: int(1).optional(),
   ORT_THREADS: int(1).optional(),
   QUEUE_MAX: int(0).default(32),
+  MAX_INFLIGHT: int(1).optional(),
   DEADLINE_MS: int(1).default(120_000),
   WORKER_RETRY_MS: int(1).default(500),
   WORKER_RETRY_MAX_MS: int(1).default(30_000),
@@ -161,6 +163,8 @@ const ConfigSchema = z.object({
     size: e.WORKERS,
     numThreads: e.ORT_THREADS,
     maxQueue: e.QUEUE_MAX,
+    /** Unset: the pool's size plus its queue, worked out where the pool is made. */
+    maxInFlight: e.MAX_INFLIGHT,
     deadlineMs: e.DEADLINE_MS,
     retryMs: e.WORKER_RETRY_MS,
     retryMaxMs: Math.max(e.WORKER_RETRY_MS, e.WORKER_RETRY_MAX_MS),

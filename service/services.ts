@@ -65,6 +65,12 @@ export interface Services {
   evaluation: EvaluationDeps;
   /** Jobs in the shared KV, and their views; absent where jobs are off (the eval command). */
   jobs?: { store: JobStore; views: JobViews };
+  /**
+   * Requests for the workers admitted now (from before their body is read
+   * until their answer is made) and the most at once (`MAX_INFLIGHT`): what
+   * bounds the request bodies held in memory.
+   */
+  inFlight: { now: number; max: number };
 }
 
 /** {@linkcode Services} being started, with their readiness and teardown. */
@@ -149,6 +155,7 @@ export async function createServices(
     runs,
     evaluation,
     jobs: jobs && { store: jobs.store, views: jobs.views },
+    inFlight: { now: 0, max: config.pool.maxInFlight ?? pool.size + config.pool.maxQueue },
     ready: readyPromise,
     async dispose(drainMs = 0) {
       const outcome = jobs ? await jobs.close(drainMs) : "jobs off";
