@@ -16,6 +16,7 @@ import { createServices } from "./service/services.ts";
 import { HttpServer, type ShutdownReport } from "./service/http_server.ts";
 import { connectionCap, raiseFdLimit } from "./service/fd_limit.ts";
 import { listenAddress } from "./service/listen_address.ts";
+import { startMallocTrim } from "./service/malloc_trim.ts";
 
 /** A running service. */
 export interface RunningService {
@@ -49,6 +50,11 @@ export async function startService(
   const services = await createServices(config, { workerUrl: options.workerUrl });
   services.ready.catch((e) => console.error("Default model failed to load:", e));
   const app = createApp(services);
+  const trim = startMallocTrim({
+    intervalMs: config.server.mallocTrimMs,
+    idle: () => services.pool.stats().busy === 0,
+  });
+  if (trim.note && config.server.mallocTrimMs > 0) log(`Giving freed memory back: ${trim.note}`);
   const maxConnections = config.server.maxConnections ?? connectionCap(limit);
   const server = HttpServer.listen((req, info) => app.fetch(req, info), {
     hostname: config.host,
@@ -80,6 +86,7 @@ export async function startService(
         server.shutdown(config.server.drainMs),
         services.dispose(config.server.drainMs),
       ]);
+      trim.stop();
       return { ...report, jobs };
     },
   };

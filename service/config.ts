@@ -39,6 +39,7 @@
  * | `HEADER_TIMEOUT_MS` | `10000` | longest wait for a new connection's request headers |
  * | `BODY_TIMEOUT_MS` | `30000` | longest a request body may take to arrive (the connection is cut) |
  * | `IDLE_TIMEOUT_MS` | `5000` | longest a kept-alive connection waits for its next request |
+ * | `MALLOC_TRIM_MS` | `5000` | while no worker is busy, freed heap memory goes back to the OS this often (`0`: off) |
  * | `DRAIN_MS` | `20000` | on SIGTERM/SIGINT, how long requests in flight may finish |
  * | `API_KEYS` | none | bearer keys (comma separated); set, every `/v1` route needs one |
  * | `API_KEYS_FILE` | none | file with one key per line (`#` comments), added to `API_KEYS` |
@@ -126,6 +127,7 @@ const ConfigSchema = z.object({
   BODY_TIMEOUT_MS: int(1).default(30_000),
   IDLE_TIMEOUT_MS: int(1).default(5_000),
   DRAIN_MS: int(0).default(20_000),
+  MALLOC_TRIM_MS: int(0).default(5_000),
   API_KEYS: z.string().optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   OPEN_LISTINGS: z.enum(["0", "1", "true", "false"]).default("0"),
@@ -151,6 +153,7 @@ const ConfigSchema = z.object({
     bodyTimeoutMs: e.BODY_TIMEOUT_MS,
     idleTimeoutMs: e.IDLE_TIMEOUT_MS,
     drainMs: e.DRAIN_MS,
+    mallocTrimMs: e.MALLOC_TRIM_MS,
   },
   access: {
     keys: keyList(e.API_KEYS),
