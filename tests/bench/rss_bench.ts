@@ -6,11 +6,13 @@
  * address space). Prints the resident set after ready, the peak during a
  * burst (concurrent `/v1/match` with large valid PNGs, concurrent invalid
  * and oversized bodies, one `/v1/evaluate` of a PF-WILLOW slice), and the
- * resident set once idle, with ratios.
+ * resident set once idle, with ratios; with freed memory given back to the OS
+ * (`MALLOC_TRIM_MS`) off and on, in the same run.
  *
  * Trims: `BENCH_RSS_MATCHES` (16), `BENCH_RSS_SIDE` (image side in px,
- * 4000), `BENCH_RSS_IDLE_S` (30), `BENCH_RSS_ENV` (extra server settings,
- * `K=V,K=V`: compare runs with and without a change).
+ * 4000), `BENCH_RSS_RESOLUTION` (the matches' `resolution`; default the
+ * model's), `BENCH_RSS_IDLE_S` (30), `BENCH_RSS_ENV` (server settings `K=V,K=V`
+ * for one run instead of the two).
  *
  * Prints figures; asserts nothing.
  *
@@ -129,8 +131,11 @@ function sampler(pid: number, ms = 50) {
   };
 }
 
+const RESOLUTION = Deno.env.get("BENCH_RSS_RESOLUTION");
+
 function matchForm(source: Uint8Array, target: Uint8Array): FormData {
   const form = new FormData();
+  if (RESOLUTION) form.set("resolution", RESOLUTION);
   form.set("source", new Blob([source as BlobPart]), "source.png");
   form.set("target", new Blob([target as BlobPart]), "target.png");
   form.set("points", JSON.stringify([[100, 100], [400, 300]]));
@@ -146,8 +151,9 @@ async function burst(url: string, matches: number, side: number) {
   const statuses = new Map<string, number>();
   // Per kind of request: the status, or "cut" where the server closed the connection first.
   const count = async (kind: string, p: Promise<Response>) => {
-    const res = await p.catch(() => null);
-    const key = `${kind} ${res?.status ?? "cut"}`;
+    let why = "";
+    const res = await p.catch((e) => (why = String(e).slice(0, 80), null));
+    const key = `${kind} ${res?.status ?? `cut (${why})`}`;
     await res?.body?.cancel();
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
   };
@@ -183,14 +189,24 @@ async function burst(url: string, matches: number, side: number) {
   };
 }
 
-/** One child server through the burst and the idle wait; prints its figures. */
+/**
+ * The burst and the idle wait, on a child server with memory trimming off
+ * (`MALLOC_TRIM_MS=0`) and then with the default, side by side; or once
+ * with `BENCH_RSS_ENV` where it is set. Prints the figures.
+ */
 export async function benchRss(): Promise<void> {
+  const env = Deno.env.get("BENCH_RSS_ENV");
+  const variants = env === undefined ? [{ MALLOC_TRIM_MS: "0" }, {}] : [
+    Object.fromEntries(env.split(",").filter(Boolean).map((kv) => kv.split("="))),
+  ];
+  for (const extra of variants) await benchRssOnce(extra);
+}
+
+/** One child server (`extra`: settings over the bench's) through the burst and the idle wait. */
+async function benchRssOnce(extra: Record<string, string>): Promise<void> {
   const matches = Number(Deno.env.get("BENCH_RSS_MATCHES") ?? 16);
   const side = Number(Deno.env.get("BENCH_RSS_SIDE") ?? 4000);
   const idleS = Number(Deno.env.get("BENCH_RSS_IDLE_S") ?? 30);
-  const extra = Object.fromEntries(
-    (Deno.env.get("BENCH_RSS_ENV") ?? "").split(",").filter(Boolean).map((kv) => kv.split("=")),
-  );
   const cache = Deno.env.get("MODEL_CACHE") ?? new URL(".cache/models", ROOT).pathname;
   const child = await startChild({
     HOST: "127.0.0.1",
@@ -216,10 +232,24 @@ export async function benchRss(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.max(0, at * 1000 - (performance.now() - t0))));
       after.push([at, (await rssOf(child.pid))!.rss]);
     }
+    // What a body costs the main thread: invalid images are refused there (415) after parsing.
+    const bodies = 8;
+    const before = (await rssOf(child.pid))!.rss;
+    const s2 = sampler(child.pid, 20);
+    const invalid = new Uint8Array(19_000_000).map((_, i) => (i * 2654435761) >>> 24);
+    await Promise.all(
+      Array.from(
+        { length: bodies },
+        () =>
+          fetch(`${child.url}/v1/match`, { method: "POST", body: matchForm(invalid, invalid) })
+            .then((r) => r.body?.cancel()),
+      ),
+    );
+    const perBody = (await s2.stop() - before) / bodies;
     const f = (x: number) => x.toFixed(0);
     console.log(
-      `\nserver RSS (child process, worker threads included${
-        Object.keys(extra).length ? `, ${JSON.stringify(extra)}` : ""
+      `\nserver RSS (child process, worker threads included; ${
+        Object.keys(extra).length ? JSON.stringify(extra) : "default settings"
       }):` +
         `\n  burst: ${matches} x /v1/match with two ${side}x${side} PNGs (${
           (b.pngBytes / MiB).toFixed(1)
@@ -234,7 +264,11 @@ export async function benchRss(): Promise<void> {
           `\n  idle ${at} s after the burst ${f(rss)} MiB (${
             (rss / base.rss).toFixed(2)
           }x baseline)`
-        ).join(""),
+        ).join("") +
+        `\n  then ${bodies} x /v1/match with two 19 MB invalid images at once (refused in the main` +
+        ` thread): ${f(perBody)} MiB each over the RSS before, ${
+          (perBody * MiB / 38_000_000).toFixed(1)
+        }x the body`,
     );
   } finally {
     await child.stop();
