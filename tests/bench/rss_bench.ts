@@ -143,11 +143,17 @@ function matchForm(source: Uint8Array, target: Uint8Array): FormData {
 }
 
 /** The burst: large valid matches, invalid and oversized bodies, one evaluation, all at once. */
-async function burst(url: string, matches: number, side: number) {
-  const big = largePng(side);
-  const big2 = largePng(side).reverse(); // not a PNG any more: an invalid image of the same size
-  const random = new Uint8Array(19_000_000).map((_, i) => (i * 2654435761) >>> 24);
-  const huge = new Uint8Array(70_000_000);
+function burstInputs(side: number) {
+  return {
+    big: largePng(side),
+    big2: largePng(side).reverse(), // not a PNG any more: an invalid image of the same size
+    random: new Uint8Array(19_000_000).map((_, i) => (i * 2654435761) >>> 24),
+    huge: new Uint8Array(70_000_000),
+  };
+}
+
+async function burst(url: string, matches: number, inputs: ReturnType<typeof burstInputs>) {
+  const { big, big2, random, huge } = inputs;
   const statuses = new Map<string, number>();
   // Per kind of request: the status, or "cut" where the server closed the connection first.
   const count = async (kind: string, p: Promise<Response>) => {
@@ -208,6 +214,9 @@ async function benchRssOnce(extra: Record<string, string>): Promise<void> {
   const side = Number(Deno.env.get("BENCH_RSS_SIDE") ?? 4000);
   const idleS = Number(Deno.env.get("BENCH_RSS_IDLE_S") ?? 30);
   const cache = Deno.env.get("MODEL_CACHE") ?? new URL(".cache/models", ROOT).pathname;
+  // Made before the server starts: a pause past IDLE_TIMEOUT_MS would let the server close the
+  // readiness polls' kept-alive connection just as the burst reuses it (a broken pipe, no answer).
+  const inputs = burstInputs(side);
   const child = await startChild({
     HOST: "127.0.0.1",
     PORT: "0",
@@ -223,7 +232,7 @@ async function benchRssOnce(extra: Record<string, string>): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     const base = (await rssOf(child.pid))!;
     const s = sampler(child.pid);
-    const b = await burst(child.url, matches, side);
+    const b = await burst(child.url, matches, inputs);
     const sampledPeak = await s.stop();
     const peak = Math.max(sampledPeak, (await rssOf(child.pid))!.hwm);
     const after: [number, number][] = [];
