@@ -252,7 +252,7 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
       case 0:
         break;
       case 1:
-        for (let i = bpp; i < n; i++) raw[line + i] += raw[line + i - bpp];
+        subFilter(raw, line, n, bpp);
         break;
       case 2:
         if (hasUp) { for (let i = 0; i < n; i++) raw[line + i] += raw[up + i]; }
@@ -263,11 +263,18 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
           break;
         }
         for (let i = 0; i < bpp; i++) raw[line + i] += raw[up + i] >> 1;
-        for (let i = bpp; i < n; i++) raw[line + i] += (raw[line + i - bpp] + raw[up + i]) >> 1;
+        // One byte lane at a time, a (the byte just written) kept in a local.
+        for (let k = 0; k < bpp; k++) {
+          let a = raw[line + k];
+          for (let i = k + bpp; i < n; i += bpp) {
+            a = (raw[line + i] + ((a + raw[up + i]) >> 1)) & 255;
+            raw[line + i] = a;
+          }
+        }
         break;
       case 4:
         if (!hasUp) {
-          for (let i = bpp; i < n; i++) raw[line + i] += raw[line + i - bpp];
+          subFilter(raw, line, n, bpp);
           break;
         }
         for (let i = 0; i < bpp; i++) raw[line + i] += raw[up + i];
@@ -278,9 +285,16 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
           let c = raw[up + k];
           for (let i = k + bpp; i < n; i += bpp) {
             const b = raw[up + i];
-            // |p - a|, |p - b|, |p - c| for p = a + b - c.
-            const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - c - c);
-            a = (raw[line + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 255;
+            // |p - a|, |p - b|, |p - c| for p = a + b - c, without branches
+            // (the choice is unpredictable: branches cost more than masks).
+            let pa = b - c, pb = a - c, pc = pa + pb;
+            pa = (pa ^ (pa >> 31)) - (pa >> 31);
+            pb = (pb ^ (pb >> 31)) - (pb >> 31);
+            pc = (pc ^ (pc >> 31)) - (pc >> 31);
+            // All ones when a loses (pa > pb or pa > pc), and when b loses to c (pb > pc).
+            const notA = ((pb - pa) | (pc - pa)) >> 31, notB = (pc - pb) >> 31;
+            const bc = b ^ ((b ^ c) & notB);
+            a = (raw[line + i] + (a ^ ((a ^ bc) & notA))) & 255;
             raw[line + i] = a;
             c = b;
           }
@@ -288,6 +302,21 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
         break;
       default:
         throw new ImageDecodeError(`Cannot decode PNG image: unknown filter type ${raw[at]}`);
+    }
+  }
+}
+
+/**
+ * Reverses the Sub filter of one row (each byte predicted from the one
+ * `bpp` to its left), one byte lane at a time so the running byte stays in
+ * a local instead of being read back from the row just written.
+ */
+function subFilter(raw: Uint8Array, line: number, n: number, bpp: number): void {
+  for (let k = 0; k < bpp; k++) {
+    let a = raw[line + k];
+    for (let i = k + bpp; i < n; i += bpp) {
+      a = (raw[line + i] + a) & 255;
+      raw[line + i] = a;
     }
   }
 }
