@@ -56,7 +56,8 @@ function axisTaps(inSize: number, outSize: number): AxisTaps {
 
 /**
  * Blends one source row (its RGB bytes from `from`) horizontally into
- * `into`: its R, G and B planes, `p0.length` values each.
+ * `into`: its R, G and B planes, `p0.length` float32 values each (held as
+ * float64).
  */
 function blendRow(
   data: Uint8Array,
@@ -65,15 +66,17 @@ function blendRow(
   taps: AxisTaps,
   p0: Int32Array,
   p1: Int32Array,
-  into: Float32Array,
+  into: Float64Array,
 ): void {
   const n = p0.length, w0 = taps.w0, w1 = taps.w1;
   for (let x = 0; x < n; x++) {
     const a = from + p0[x], b = from + p1[x], wa = w0[x], wb = w1[x];
-    // Each store into float32 is its blend's one rounding.
-    into[x] = unit[data[a]] * wa + f(unit[data[b]] * wb);
-    into[n + x] = unit[data[a + 1]] * wa + f(unit[data[b + 1]] * wb);
-    into[2 * n + x] = unit[data[a + 2]] * wa + f(unit[data[b + 2]] * wb);
+    // Each fround is its blend's one rounding; the float32 result is kept
+    // as float64, so the vertical blend, which reads each value about
+    // twice, converts nothing on load.
+    into[x] = f(unit[data[a]] * wa + f(unit[data[b]] * wb));
+    into[n + x] = f(unit[data[a + 1]] * wa + f(unit[data[b + 1]] * wb));
+    into[2 * n + x] = f(unit[data[a + 2]] * wa + f(unit[data[b + 2]] * wb));
   }
 }
 
@@ -185,7 +188,7 @@ export function torchModelInput(
   // horizontally once: the taps only move down, so a row is computed when
   // first needed and kept while the next output rows use it. Two small
   // buffers stay in cache, where a whole blended image did not.
-  let upper = new Float32Array(3 * outW), lower = new Float32Array(3 * outW);
+  let upper = new Float64Array(3 * outW), lower = new Float64Array(3 * outW);
   let upperRow = -1, lowerRow = -1;
   const plane = S * S;
   for (let y = 0; y < outH; y++) {
