@@ -22,7 +22,7 @@ export interface DataEntry {
 export interface DataSourceOptions {
   /** The fetch to use for URL roots (default `globalThis.fetch`). */
   fetch?: typeof fetch;
-  /** Longest time in ms one request may take, body included (URL roots; default 30 000). */
+  /** Longest time in ms one read may take (a request, body included, for URL roots; default 30 000). */
   timeoutMs?: number;
   /** Largest file in bytes that `readBytes` accepts (default 64 MiB). */
   maxBytes?: number;
@@ -42,11 +42,12 @@ export interface DataSource {
   /** `true` for a URL root: files are fetched, and folders cannot be listed. */
   readonly remote: boolean;
   /**
-   * Where a file is: its local path or its URL. Checks the path.
+   * How errors name a file: for a local root its path relative to the root
+   * (never the server's absolute path), for a URL root its URL. Checks the path.
    *
    * @param rel The path relative to the root.
    * @param from Where the path comes from, for the error message.
-   * @returns The path or URL.
+   * @returns The relative path or the URL.
    * @throws {DatasetUnsafePathError} When `rel` would leave the root.
    */
   locate(rel: string, from?: string): string;

@@ -38,7 +38,9 @@ const SplitSummary = z.union([
 export const DatasetListSchema = z.object({
   datasets: z.array(z.object({
     id: z.enum(DATASET_IDS),
-    root: z.string().nullable(),
+    root: z.string().nullable().describe(
+      "the root's URL when it is one; null for a local folder (server paths are not shown) or an unset root",
+    ),
     present: z.boolean(),
     reason: z.string().optional().describe("why the root is not set"),
     splits: z.record(z.string(), SplitSummary),
@@ -136,7 +138,7 @@ app.get("/", async (c) => {
       }
     }
     const present = Object.values(splits).some((s) => (s as { available: boolean }).available);
-    datasets.push({ id, root, present, splits });
+    datasets.push({ id, root: /^https?:\/\//i.test(root) ? root : null, present, splits });
   }
   return c.json({ datasets });
 });

@@ -140,12 +140,22 @@ function noisePng(rand: () => number, width: number, height: number): Uint8Array
   return encodePng({ width, height, data });
 }
 
-/** A body's bytes, cut at a random point. */
-async function truncatedForm(form: FormData, rand: () => number) {
-  const req = new Request("http://x/", { method: "POST", body: form });
-  const bytes = new Uint8Array(await req.arrayBuffer());
-  const cut = Math.floor(rand() * (bytes.length - 1));
-  return { body: bytes.slice(0, cut), type: req.headers.get("content-type")! };
+/** A multipart body written out by hand (so it can be cut anywhere), with its content type. */
+function multipart(fields: Record<string, string | Uint8Array>, boundary: string) {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    const file = typeof v === "string" ? "" : `; filename="${k}.png"`;
+    parts.push(
+      enc.encode(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"${file}\r\n\r\n`),
+    );
+    parts.push(typeof v === "string" ? enc.encode(v) : v, enc.encode("\r\n"));
+  }
+  parts.push(enc.encode(`--${boundary}--\r\n`));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  return { bytes, type: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** Non-image bytes in many shapes. */
@@ -212,7 +222,7 @@ function generate(seed: number, png: Uint8Array, hubModel: string): Case[] {
     body: typeof body === "string" ? body : JSON.stringify(body),
     check,
   });
-  const form = (route: string, fields: Record<string, string | Uint8Array>): FormData => {
+  const form = (fields: Record<string, string | Uint8Array>): FormData => {
     const f = new FormData();
     for (const [k, v] of Object.entries(fields)) {
       if (typeof v === "string") f.set(k, v);
@@ -365,9 +375,15 @@ function generate(seed: number, png: Uint8Array, hubModel: string): Case[] {
     if (IMAGE_ROUTES.includes(route)) {
       // Multipart: truncated, odd fields, non-image bytes.
       for (let i = 0; i < 10; i++) {
-        out.push({ name: "truncated multipart", method: "POST", path: route });
-        const last = out.length - 1;
-        out[last] = { ...out[last], body: `pending:${i}` };
+        const { bytes, type } = multipart(validForm(route), `fuzz${i}`);
+        out.push({
+          name: "truncated multipart",
+          method: "POST",
+          path: route,
+          headers: { "content-type": type },
+          body: bytes.slice(0, Math.floor(rand() * (bytes.length - 1))),
+          check: (s) => assert.ok(s >= 400 && s < 500, `${s}`),
+        });
       }
       for (let i = 0; i < 16; i++) {
         const fields = validForm(route);
@@ -395,7 +411,7 @@ function generate(seed: number, png: Uint8Array, hubModel: string): Case[] {
           name: `form ${kind}`,
           method: "POST",
           path: route,
-          body: form(route, fields),
+          body: form(fields),
           check: kind === 0 ? (s) => assert.ok(s >= 400 && s < 500, `${s}`) : undefined,
         });
       }
@@ -512,18 +528,6 @@ Deno.test("fuzz: malformed requests on every route get 4xx JSON with a code, no 
       const worker = async () => {
         while (i < cases.length) {
           const c = cases[i++];
-          if (typeof c.body === "string" && c.body.startsWith("pending:")) {
-            const fields = c.path === "/v1/features"
-              ? { image: png }
-              : { source: png, target: png, points: "[[10,10]]" };
-            const f = new FormData();
-            for (const [k, v] of Object.entries(fields)) {
-              f.set(k, typeof v === "string" ? v : new Blob([v as BlobPart]), `${k}.png`);
-            }
-            const cut = await truncatedForm(f, rand);
-            c.body = cut.body;
-            c.headers = { "content-type": cut.type };
-          }
           let res;
           try {
             res = await fetch(`${url}${c.path}`, {
@@ -561,6 +565,112 @@ Deno.test("fuzz: malformed requests on every route get 4xx JSON with a code, no 
     });
   } finally {
     await hub.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a model download cut short without Content-Length: a clear 503, nothing cached, and the whole file serves later", async () => {
+  const dir = await Deno.makeTempDir();
+  const model = buildTinyVitGraph({ seed: 3 });
+  let whole = false;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    const bytes = whole ? model : model.slice(0, Math.floor(model.length / 2));
+    // A stream: chunked, no Content-Length, so only the bytes can tell.
+    return new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(bytes);
+          c.close();
+        },
+      }),
+    );
+  });
+  const config = `${dir}/models.json`;
+  const modelUrl = `http://127.0.0.1:${server.addr.port}/tiny.onnx`;
+  await Deno.writeTextFile(config, JSON.stringify([tinyVitDescriptor("tiny-remote", modelUrl)]));
+  const image = toBase64(await willowImage("car(G)/Cars_006a.png"));
+  const cache = `${dir}/cache`;
+  try {
+    await withService(
+      { MODELS_CONFIG: config, MODEL_CACHE: cache, RATE_LIMIT: "0" },
+      async (url) => {
+        const features = async () => {
+          const res = await fetch(`${url}/v1/features`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ image, model: "tiny-remote", resolution: 112 }),
+          });
+          return { status: res.status, text: await res.text() };
+        };
+        const cut = await features();
+        assert.equal(cut.status, 503, cut.text);
+        const error = JSON.parse(cut.text).error;
+        assert.equal(error.code, "model_unavailable");
+        assert.match(error.message, /tiny-remote/);
+        for (const f of [dir, "/tmp/", "/work/", REPO]) assert.ok(!cut.text.includes(f), cut.text);
+        // No cache entry: a sidecar is what makes a file count as cached.
+        const entries: string[] = [];
+        try {
+          for await (const e of Deno.readDir(cache)) entries.push(e.name);
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+        for (const sub of entries) {
+          for await (const f of Deno.readDir(`${cache}/${sub}`)) {
+            assert.ok(!f.name.endsWith(".json"), `cached: ${sub}/${f.name}`);
+          }
+        }
+        whole = true;
+        const ok = await features();
+        assert.equal(ok.status, 200, ok.text);
+        assert.equal(JSON.parse(ok.text).model, "tiny-remote");
+      },
+    );
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a dataset root that vanishes mid-evaluation: dataset_unavailable naming the file relative to the root", async () => {
+  const dir = await Deno.makeTempDir();
+  const link = `${dir}/willow`;
+  await Deno.symlink(WILLOW_ROOT, link);
+  try {
+    await withService({ DATA_PFWILLOW: link, RATE_LIMIT: "0" }, async (url) => {
+      const res = await fetch(`${url}/v1/evaluate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+        body: JSON.stringify({ dataset: "pfwillow", resolution: 112 }),
+      });
+      assert.equal(res.status, 200);
+      let last:
+        | { type: string; error?: { code: string; message: string; details?: unknown } }
+        | undefined;
+      let buffer = "";
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let nl;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          if (!line) continue;
+          last = JSON.parse(line);
+          // The first pair is scored: the root goes away under the evaluation.
+          if (last!.type === "progress" && (await Deno.lstat(link).then(() => true, () => false))) {
+            await Deno.remove(link);
+          }
+        }
+      }
+      assert.equal(last?.type, "error", JSON.stringify(last));
+      assert.equal(last!.error!.code, "dataset_unavailable");
+      assert.match(last!.error!.message, /root folder is gone/);
+      const text = JSON.stringify(last);
+      assert.match(text, /PF-dataset\//);
+      for (const f of [dir, "/tmp/", "/work/", REPO]) assert.ok(!text.includes(f), text);
+    });
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
