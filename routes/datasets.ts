@@ -13,6 +13,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { parseInput, validate } from "./_validate.ts";
+import { errorAnswer } from "./_on_error.ts";
 import { DATASET_SPLITS, readDataset } from "../datasets/read_dataset.ts";
 import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/types.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
@@ -134,7 +135,11 @@ app.get("/", async (c) => {
         const slice = await readDataset(id, root, { split });
         splits[split] = summarize(slice);
       } catch (e) {
-        splits[split] = { available: false, reason: (e as Error).message };
+        // A dataset fault's message names the file; a bug is logged and says nothing.
+        splits[split] = {
+          available: false,
+          reason: errorAnswer(e, c.get("requestId")).error.message,
+        };
       }
     }
     const present = Object.values(splits).some((s) => (s as { available: boolean }).available);
