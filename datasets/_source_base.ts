@@ -34,7 +34,7 @@ export interface DataSourceOptions {
  * Files of one dataset root, a local folder or an `https://` base URL. Every
  * path is relative to the root, checked before use (no `..`, absolute path,
  * drive letter or NUL byte), and every failure is a `DatasetError` that names
- * the file's path or URL.
+ * the file by its path relative to the root.
  */
 export interface DataSource {
   /** The root, as given. */
@@ -42,12 +42,12 @@ export interface DataSource {
   /** `true` for a URL root: files are fetched, and folders cannot be listed. */
   readonly remote: boolean;
   /**
-   * How errors name a file: for a local root its path relative to the root
-   * (never the server's absolute path), for a URL root its URL. Checks the path.
+   * How errors name a file: its path relative to the root, normalized (never
+   * the server's absolute path or the root's URL). Checks the path.
    *
    * @param rel The path relative to the root.
    * @param from Where the path comes from, for the error message.
-   * @returns The relative path or the URL.
+   * @returns The relative path.
    * @throws {DatasetUnsafePathError} When `rel` would leave the root.
    */
   locate(rel: string, from?: string): string;
