@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { parseInput, validate } from "./_validate.ts";
 import { errorAnswer } from "./_on_error.ts";
+import { DatasetUnsafePathError, InvalidRequestError } from "../errors/mod.ts";
 import { DATASET_SPLITS, readDataset } from "../datasets/read_dataset.ts";
 import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/types.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
@@ -193,6 +194,15 @@ app.get(
     const { path } = c.req.valid("query");
     // The source refuses paths that leave the root; only image files are served.
     const source = openDataSource(requireRoot(c.var.services.config.datasets, name));
+    try {
+      source.locate(path, "the `path` query");
+    } catch (e) {
+      // From a dataset file such a path is the dataset's fault (503); here it is the client's.
+      if (!(e instanceof DatasetUnsafePathError)) throw e;
+      throw new InvalidRequestError(e.message, {
+        details: { issues: [{ path: ["path"], message: e.message, code: "custom" }] },
+      });
+    }
     const bytes = await source.readBytes(path, "image");
     const type = IMAGE_TYPES[path.slice(path.lastIndexOf(".") + 1).toLowerCase()];
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
