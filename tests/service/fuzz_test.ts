@@ -400,24 +400,22 @@ function generate(seed: number, png: Uint8Array, hubModel: string): Case[] {
         const fields = validForm(route);
         const kind = Math.floor(rand() * 4);
         const imageKey = route === "/v1/features" ? "image" : pick(rand, ["source", "target"]);
-        if (kind === 0) fields[imageKey] = junkImage(rand, png);
-        else if (kind === 1) {
-          fields[pick(rand, ["sigma", "resolution", "window", "temperature"])] = pick(
-            rand,
-            ODD_NUMBERS,
-          );
-        } else if (kind === 2) {
-          fields[pick(rand, ["model", "resize", "localizer"])] = pick(rand, [
-            ...JUNK_IDS,
-            ...UNICODE,
-          ]);
-        } else {fields.points = pick(rand, [
-            "[[1]]",
-            "[[NaN,1]]",
-            "{}",
-            "[[1e400,1]]",
-            "[" + "[".repeat(5000),
-          ]);}
+        const optionKey = pick(rand, ["sigma", "resolution", "window", "temperature"]);
+        const textKey = pick(rand, ["model", "resize", "localizer"]);
+        const badPoints = ["[[1]]", "[[NaN,1]]", "{}", "[[1e400,1]]", "[".repeat(5000)];
+        switch (kind) {
+          case 0:
+            fields[imageKey] = junkImage(rand, png);
+            break;
+          case 1:
+            fields[optionKey] = pick(rand, ODD_NUMBERS);
+            break;
+          case 2:
+            fields[textKey] = pick(rand, [...JUNK_IDS, ...UNICODE]);
+            break;
+          default:
+            fields.points = pick(rand, badPoints);
+        }
         out.push({
           name: `form ${kind}`,
           method: "POST",
