@@ -115,7 +115,7 @@ export interface DataSource {
 
 /** The defaults of {@linkcode DataSourceOptions}. */
 export const DATA_SOURCE_DEFAULTS = Object.freeze({
-  /** Longest request in ms, body included: 30 s. */
+  /** Longest read in ms (for URL roots a request, body included): 30 s. */
   timeoutMs: 30_000,
   /** Largest file in bytes: 64 MiB. */
   maxBytes: 64 * 1024 * 1024,
