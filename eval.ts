@@ -269,6 +269,10 @@ async function agree(args: string[], config: ServiceConfig): Promise<void> {
       Deno.exit(2);
     }
   }
+  if (values.localizer !== undefined && values.localizer !== "nn") {
+    console.error("--localizer: agree compares nn matches (leave it out, or give nn)");
+    Deno.exit(2);
+  }
   const req = toRequest(values);
   const against = values.against;
   const report = await withLocalServices(
