@@ -135,6 +135,16 @@ Deno.test("deno task eval agree prints the agreement table and writes the report
     }).output();
     assert.equal(bad.code, 2);
     assert.match(new TextDecoder().decode(bad.stderr), /deno task eval agree --dataset/);
+    const soft = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["task", "-q", "eval", "agree", "--dataset", "pfwillow", "--model", "vit"],
+        ...["--against", "vit", "--localizer", "softargmax"],
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(soft.code, 2);
+    assert.match(new TextDecoder().decode(soft.stderr), /--localizer: agree compares nn matches/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
