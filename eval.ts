@@ -278,7 +278,19 @@ async function agree(args: string[], config: ServiceConfig): Promise<void> {
   const report = await withLocalServices(
     config,
     { model: req.model, workers: values.workers ? Number(values.workers) : undefined },
-    (deps) => measureAgreement(req, against, deps),
+    (deps) => {
+      const reporters = new Map<string, (p: EvaluationProgress) => void>();
+      return measureAgreement(req, against, deps, {
+        onProgress: (model, p) => {
+          let report = reporters.get(model);
+          if (!report) {
+            console.error(model);
+            reporters.set(model, report = progressReporter());
+          }
+          report(p);
+        },
+      });
+    },
   );
   if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
   console.log(agreementTable(report));

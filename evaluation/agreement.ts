@@ -32,7 +32,7 @@
  * @module
  */
 
-import type { PairPrediction } from "./evaluate_pairs.ts";
+import type { EvaluationProgress, PairPrediction } from "./evaluate_pairs.ts";
 import type { EvaluateRequest } from "./request.ts";
 import { evaluatePrepared, type EvaluationDeps, prepareEvaluation } from "./run_evaluation.ts";
 import type { EvaluationReport } from "./report.ts";
@@ -144,6 +144,7 @@ export function comparePredictions(
  *   the side `req.model` runs at.
  * @param against The model to compare with.
  * @param deps Pool, models and dataset roots.
+ * @param options `onProgress` after each pair of either evaluation, told which model it is.
  * @returns The agreement, with each side's PCK and timings.
  * @throws {DatasetError} When the dataset cannot be read.
  * @throws {ModelNotFoundError} When either model is unknown.
@@ -153,6 +154,7 @@ export async function measureAgreement(
   req: EvaluateRequest,
   against: string,
   deps: EvaluationDeps,
+  options: { onProgress?: (model: string, p: EvaluationProgress) => void } = {},
 ): Promise<AgreementReport> {
   const base = { ...req, localizer: "nn" as const, return_predictions: true };
   const first = await prepareEvaluation(base, deps);
@@ -163,8 +165,14 @@ export async function measureAgreement(
     deps,
     { slice: first.slice },
   );
-  const a = await evaluatePrepared(first, deps);
-  const b = await evaluatePrepared(second, deps);
+  const run = (prepared: typeof first) => {
+    const onProgress = options.onProgress;
+    return evaluatePrepared(prepared, deps, {
+      onProgress: onProgress && ((p) => onProgress(prepared.modelId, p)),
+    });
+  };
+  const a = await run(first);
+  const b = await run(second);
   const side = (r: EvaluationReport): AgreementSide => ({
     model: r.model,
     pck: r.pck.per_image.all,

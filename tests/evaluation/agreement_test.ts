@@ -127,6 +127,9 @@ Deno.test("deno task eval agree prints the agreement table and writes the report
       new RegExp(`^vit-int8 against vit on pfwillow test @ 224: ${report.identical}/200 points`),
     );
     assert.match(stdout, /\| car\(G\) \| 200 \| \d+ \| [\d.]+ \|/);
+    // Progress on stderr: each model named, then its pairs.
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.match(stderr, /^vit-int8\n(.*\n)*.*20\/20 pairs(.*\n)*vit\n(.*\n)*.*20\/20 pairs/m);
 
     const bad = await new Deno.Command(Deno.execPath(), {
       args: ["task", "-q", "eval", "agree", "--dataset", "pfwillow", "--model", "vit"],
