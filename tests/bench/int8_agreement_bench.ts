@@ -82,6 +82,9 @@ const VARIANTS: [string, (fp32: Uint8Array) => Uint8Array][] = [
     ["int8 MLP only, per-token activations", { include: isMlp, activations: "token" }],
     ["int8 attention only (q, k, v, output)", { include: isAttention }],
     ["int8 all but q, k", { include: (m) => m.index % 6 > 1 }],
+    ["int8 v, output only", { include: (m) => m.index % 6 === 2 || m.index % 6 === 3 }],
+    ["int8 fc1 only", { include: (m) => m.index % 6 === 4 }],
+    ["int8 fc2 only", { include: (m) => m.index % 6 === 5 }],
     ["int8, last block fp32", { include: (m) => m.index < m.count - 6 }],
   ] as [string, QuantizeOptions][]).map(([name, o]): [string, (b: Uint8Array) => Uint8Array] => [
     name,
