@@ -278,19 +278,13 @@ async function agree(args: string[], config: ServiceConfig): Promise<void> {
   const report = await withLocalServices(
     config,
     { model: req.model, workers: values.workers ? Number(values.workers) : undefined },
-    (deps) => {
-      const reporters = new Map<string, (p: EvaluationProgress) => void>();
-      return measureAgreement(req, against, deps, {
-        onProgress: (model, p) => {
-          let report = reporters.get(model);
-          if (!report) {
-            console.error(model);
-            reporters.set(model, report = progressReporter());
-          }
-          report(p);
+    (deps) =>
+      measureAgreement(req, against, deps, {
+        progressFor: (model) => {
+          console.error(model);
+          return progressReporter();
         },
-      });
-    },
+      }),
   );
   if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
   console.log(agreementTable(report));

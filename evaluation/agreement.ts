@@ -144,7 +144,8 @@ export function comparePredictions(
  *   the side `req.model` runs at.
  * @param against The model to compare with.
  * @param deps Pool, models and dataset roots.
- * @param options `onProgress` after each pair of either evaluation, told which model it is.
+ * @param options `progressFor(model)`, called as each evaluation starts, returns what is
+ *   called after each of its pairs.
  * @returns The agreement, with each side's PCK and timings.
  * @throws {DatasetError} When the dataset cannot be read.
  * @throws {ModelNotFoundError} When either model is unknown.
@@ -154,7 +155,7 @@ export async function measureAgreement(
   req: EvaluateRequest,
   against: string,
   deps: EvaluationDeps,
-  options: { onProgress?: (model: string, p: EvaluationProgress) => void } = {},
+  options: { progressFor?: (model: string) => (p: EvaluationProgress) => void } = {},
 ): Promise<AgreementReport> {
   const base = { ...req, localizer: "nn" as const, return_predictions: true };
   const first = await prepareEvaluation(base, deps);
@@ -165,12 +166,8 @@ export async function measureAgreement(
     deps,
     { slice: first.slice },
   );
-  const run = (prepared: typeof first) => {
-    const onProgress = options.onProgress;
-    return evaluatePrepared(prepared, deps, {
-      onProgress: onProgress && ((p) => onProgress(prepared.modelId, p)),
-    });
-  };
+  const run = (prepared: typeof first) =>
+    evaluatePrepared(prepared, deps, { onProgress: options.progressFor?.(prepared.modelId) });
   const a = await run(first);
   const b = await run(second);
   const side = (r: EvaluationReport): AgreementSide => ({
