@@ -7,13 +7,17 @@
  * deno task eval --dataset pfwillow --shards 3 --shard 0 --out runs/s0.json
  * deno task eval --dataset pfwillow --server http://localhost:8000   # against a running service
  * deno task eval merge runs/s0.json runs/s1.json runs/s2.json --out runs/all.json
+ * deno task eval agree --dataset pfwillow --model dinov2-small-int8 --against dinov2-small --limit 30
  * deno task eval --dataset pfwillow --visualize pictures --visualize-limit 10   # one PNG per pair
  * ```
  *
  * Options are the request's fields as flags (`--localizer nn`, `--alphas
  * 0.05,0.1`, `--categories "car(G),car(M)"`, `--return-predictions`); shard
  * `I` of `K` is a deterministic slice, so `K` replicas can each take one and
- * `merge` combines their saved results exactly.
+ * `merge` combines their saved results exactly. `agree` runs two models on
+ * the same slice with the `nn` localizer and counts the points whose matches
+ * are identical (`evaluation/agreement.ts`): the check of a quantized or
+ * fp16 variant against its fp32 original.
  *
  * @module
  */
@@ -24,15 +28,21 @@ import {
   EvaluateRequestSchema,
   requestFromStrings,
 } from "./evaluation/request.ts";
-import { evaluatePrepared, prepareEvaluation } from "./evaluation/run_evaluation.ts";
+import {
+  evaluatePrepared,
+  type EvaluationDeps,
+  prepareEvaluation,
+} from "./evaluation/run_evaluation.ts";
 import { DEFAULT_PICTURE_LIMIT, writeMatchPictures } from "./evaluation/match_pictures.ts";
 import type { EvaluationProgress } from "./evaluation/evaluate_pairs.ts";
 import type { EvaluationReport } from "./evaluation/report.ts";
 import { mergeReports } from "./evaluation/merge_reports.ts";
 import { markdownTable } from "./evaluation/report_table.ts";
 import { loadConfig, type ServiceConfig } from "./service/config.ts";
-import { createServices } from "./service/services.ts";
+import { createServices, type Services } from "./service/services.ts";
 import { RunsStore } from "./evaluation/runs_store.ts";
+import { measureAgreement } from "./evaluation/agreement.ts";
+import { agreementTable } from "./evaluation/agreement_table.ts";
 
 function usage(): never {
   console.error(
@@ -44,7 +54,9 @@ function usage(): never {
       "  [--alphas 0.05,0.1] [--categories a,b] [--offset N] [--limit N] [--shards K --shard I]\n" +
       "  [--return-predictions] [--server URL] [--workers N] [--out FILE] [--save]\n" +
       `  [--visualize DIR [--visualize-limit ${DEFAULT_PICTURE_LIMIT}]]\n` +
-      "       deno task eval merge A.json B.json ... [--out FILE]",
+      "       deno task eval merge A.json B.json ... [--out FILE]\n" +
+      "       deno task eval agree --dataset <name> --model A --against B [selection and input flags]\n" +
+      "         [--workers N] [--out FILE]   (nn matches of A and B compared point by point)",
   );
   Deno.exit(2);
 }
@@ -58,6 +70,7 @@ function toRequest(values: Record<string, string | boolean | undefined>): Evalua
     save: _v,
     visualize: _p,
     "visualize-limit": _l,
+    against: _a,
     ...fields
   } = values;
   const r = EvaluateRequestSchema.safeParse(requestFromStrings(fields));
@@ -113,35 +126,49 @@ interface PictureRequest {
   limit: number;
 }
 
-async function evaluateLocally(
-  req: EvaluateRequest,
+/** Starts the services here for one command and stops them after. */
+async function withLocalServices<T>(
   config: ServiceConfig,
-  options: { workers?: number; pictures?: PictureRequest },
-): Promise<EvaluationReport> {
+  options: { model?: string; workers?: number },
+  run: (deps: EvaluationDeps, services: Services) => Promise<T>,
+): Promise<T> {
   const services = await createServices(config, {
-    startModel: req.model ?? config.models.defaultModel,
+    startModel: options.model ?? config.models.defaultModel,
     pool: { size: options.workers, maxQueue: 1024 },
     jobs: false,
   });
   try {
     await services.ready;
-    const deps = {
+    return await run({
       pool: services.pool,
       registry: services.registry,
       resolveModel: services.resolveModel,
       defaultModel: services.defaultModel,
       roots: config.datasets,
-    };
-    const prepared = await prepareEvaluation(req, deps);
-    const report = await evaluatePrepared(prepared, deps, { onProgress: progressReporter() });
-    if (options.pictures) {
-      const files = await writeMatchPictures(prepared, services.pool, options.pictures);
-      console.error(`${files.length} pictures in ${options.pictures.dir}`);
-    }
-    return report;
+    }, services);
   } finally {
     await services.dispose();
   }
+}
+
+async function evaluateLocally(
+  req: EvaluateRequest,
+  config: ServiceConfig,
+  options: { workers?: number; pictures?: PictureRequest },
+): Promise<EvaluationReport> {
+  return await withLocalServices(
+    config,
+    { model: req.model, workers: options.workers },
+    async (deps, services) => {
+      const prepared = await prepareEvaluation(req, deps);
+      const report = await evaluatePrepared(prepared, deps, { onProgress: progressReporter() });
+      if (options.pictures) {
+        const files = await writeMatchPictures(prepared, services.pool, options.pictures);
+        console.error(`${files.length} pictures in ${options.pictures.dir}`);
+      }
+      return report;
+    },
+  );
 }
 
 async function evaluateRemotely(req: EvaluateRequest, server: string): Promise<EvaluationReport> {
@@ -189,6 +216,80 @@ function picturesOf(
   return { dir, limit };
 }
 
+const text = { type: "string" } as const;
+
+/** The flags of an evaluation: the request's fields, then the command's own. */
+const EVAL_FLAGS = {
+  dataset: text,
+  split: text,
+  model: text,
+  resolution: text,
+  resize: text,
+  resample: text,
+  localizer: text,
+  temperature: text,
+  sigma: text,
+  window: text,
+  alphas: text,
+  by: text,
+  frame: text,
+  comparison: text,
+  keypoints: text,
+  "max-keypoints": text,
+  sample: text,
+  visibility: text,
+  species: text,
+  "pair-source": text,
+  categories: text,
+  "pair-ids": text,
+  offset: text,
+  limit: text,
+  shards: text,
+  shard: text,
+  server: text,
+  out: text,
+  workers: text,
+  "return-predictions": { type: "boolean" },
+  save: { type: "boolean" },
+  visualize: text,
+  "visualize-limit": text,
+  help: { type: "boolean" },
+} as const;
+
+/**
+ * `deno task eval agree`: two models on the same slice, here (the pool runs
+ * both), their nn matches compared point by point.
+ */
+async function agree(args: string[], config: ServiceConfig): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...EVAL_FLAGS, against: text } });
+  if (values.help || !values.dataset || !values.model || !values.against) usage();
+  for (const flag of ["server", "save", "visualize", "visualize-limit", "return-predictions"]) {
+    if (values[flag as keyof typeof values] !== undefined) {
+      console.error(`--${flag} does not apply to agree (it runs both models here)`);
+      Deno.exit(2);
+    }
+  }
+  if (values.localizer !== undefined && values.localizer !== "nn") {
+    console.error("--localizer: agree compares nn matches (leave it out, or give nn)");
+    Deno.exit(2);
+  }
+  const req = toRequest(values);
+  const against = values.against;
+  const report = await withLocalServices(
+    config,
+    { model: req.model, workers: values.workers ? Number(values.workers) : undefined },
+    (deps) =>
+      measureAgreement(req, against, deps, {
+        progressFor: (model) => {
+          console.error(model);
+          return progressReporter();
+        },
+      }),
+  );
+  if (values.out) await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2));
+  console.log(agreementTable(report));
+}
+
 async function main(args: string[], config: ServiceConfig): Promise<void> {
   if (args[0] === "merge") {
     const { values, positionals } = parseArgs({
@@ -205,46 +306,8 @@ async function main(args: string[], config: ServiceConfig): Promise<void> {
     console.log(markdownTable(merged, { by: merged.by }));
     return;
   }
-  const text = { type: "string" } as const;
-  const { values } = parseArgs({
-    args,
-    options: {
-      dataset: text,
-      split: text,
-      model: text,
-      resolution: text,
-      resize: text,
-      resample: text,
-      localizer: text,
-      temperature: text,
-      sigma: text,
-      window: text,
-      alphas: text,
-      by: text,
-      frame: text,
-      comparison: text,
-      keypoints: text,
-      "max-keypoints": text,
-      sample: text,
-      visibility: text,
-      species: text,
-      "pair-source": text,
-      categories: text,
-      "pair-ids": text,
-      offset: text,
-      limit: text,
-      shards: text,
-      shard: text,
-      server: text,
-      out: text,
-      workers: text,
-      "return-predictions": { type: "boolean" },
-      save: { type: "boolean" },
-      visualize: text,
-      "visualize-limit": text,
-      help: { type: "boolean" },
-    },
-  });
+  if (args[0] === "agree") return await agree(args.slice(1), config);
+  const { values } = parseArgs({ args, options: EVAL_FLAGS });
   if (values.help || !values.dataset) usage();
   const req = toRequest(values);
   const pictures = picturesOf(values);

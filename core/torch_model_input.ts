@@ -54,6 +54,32 @@ function axisTaps(inSize: number, outSize: number): AxisTaps {
   return taps;
 }
 
+/**
+ * Blends one source row (its RGB bytes from `from`) horizontally into
+ * `into`: its R, G and B planes, `p0.length` float32 values each (held as
+ * float64).
+ */
+function blendRow(
+  data: Uint8Array,
+  from: number,
+  unit: Float32Array,
+  taps: AxisTaps,
+  p0: Int32Array,
+  p1: Int32Array,
+  into: Float64Array,
+): void {
+  const n = p0.length, w0 = taps.w0, w1 = taps.w1;
+  for (let x = 0; x < n; x++) {
+    const a = from + p0[x], b = from + p1[x], wa = w0[x], wb = w1[x];
+    // Each fround is its blend's one rounding; the float32 result is kept
+    // as float64, so the vertical blend, which reads each value about
+    // twice, converts nothing on load.
+    into[x] = f(unit[data[a]] * wa + f(unit[data[b]] * wb));
+    into[n + x] = f(unit[data[a + 1]] * wa + f(unit[data[b + 1]] * wb));
+    into[2 * n + x] = f(unit[data[a + 2]] * wa + f(unit[data[b + 2]] * wb));
+  }
+}
+
 /** Options of {@linkcode torchModelInput}. */
 export interface TorchModelInputOptions {
   /** Where the image goes in the `S x S` input (see `makeFrame`): resized to its content size. */
@@ -78,8 +104,10 @@ export interface TorchModelInputOptions {
  * (`upsample_bilinear2d`, NCHW, compiled with FMA) rounds it,
  * `fma(a, wa, fround(b wb))`: the product of two float32 values is exact in
  * float64, so one rounding of `a wa + fround(b wb)` to float32 gives it.
- * Only the source rows the vertical blend reads are resampled. Checked
- * bit for bit against `tests/fixtures/preprocess_reference.json`.
+ * Only the source rows the vertical blend reads are resampled, each once,
+ * into one of two row buffers, so the whole pass stays in cache; the
+ * normalization is fused into the vertical blend. Checked bit for bit
+ * against `tests/fixtures/preprocess_reference.json`.
  *
  * @param image Width, height and `height * width * 3` RGB bytes (HWC).
  * @param options The frame and the normalization.
@@ -118,61 +146,77 @@ export function torchModelInput(
       `Cannot build model input: mean and std need 3 values, got ${mean.length} and ${std.length}`,
     );
   }
-  const S = frame.size;
-  const outW = frame.contentWidth;
-  const outH = frame.contentHeight;
-  const tx = axisTaps(width, outW);
-  const ty = axisTaps(height, outH);
-  const { i0: xi0, i1: xi1, w0: xw0, w1: xw1 } = tx;
-  // ToTensor: the float32 of v / 255 for each byte.
-  const unit = new Float32Array(256);
-  for (let v = 0; v < 256; v++) unit[v] = v / 255;
-  const used = new Uint8Array(height);
-  for (let y = 0; y < outH; y++) used[ty.i0[y]] = used[ty.i1[y]] = 1;
-  // The horizontal blends of every used row, one buffer per channel, in one
-  // pass over each row's RGB triples.
-  const rows = [0, 1, 2].map(() => new Float32Array(height * outW));
-  const [r0, r1, r2] = rows;
-  const p0 = new Int32Array(outW), p1 = new Int32Array(outW);
-  for (let x = 0; x < outW; x++) {
-    p0[x] = 3 * xi0[x];
-    p1[x] = 3 * xi1[x];
-  }
-  for (let y = 0; y < height; y++) {
-    if (!used[y]) continue;
-    const from = y * width * 3;
-    const to = y * outW;
-    for (let x = 0; x < outW; x++) {
-      const a = from + p0[x], b = from + p1[x], wa = xw0[x], wb = xw1[x];
-      // Each store into float32 is its blend's one rounding.
-      r0[to + x] = unit[data[a]] * wa + f(unit[data[b]] * wb);
-      r1[to + x] = unit[data[a + 1]] * wa + f(unit[data[b + 1]] * wb);
-      r2[to + x] = unit[data[a + 2]] * wa + f(unit[data[b + 2]] * wb);
-    }
-  }
-  const out = new Float32Array(3 * S * S);
+  const m = new Float64Array(3), inv = new Float64Array(3);
   for (let c = 0; c < 3; c++) {
-    const m = f(mean[c]);
-    const s = f(std[c]);
-    if (!(s > 0) || !Number.isFinite(s) || !Number.isFinite(m)) {
+    m[c] = f(mean[c]);
+    const sd = f(std[c]);
+    if (!(sd > 0) || !Number.isFinite(sd) || !Number.isFinite(m[c])) {
       throw new RangeError(
         `Cannot build model input: channel ${c} needs a finite mean and a positive std, got ${
           mean[c]
         } and ${std[c]}`,
       );
     }
-    const h = rows[c];
-    const plane = out.subarray(c * S * S, (c + 1) * S * S);
-    if (outW !== S || outH !== S) plane.fill(f(0 - m) / s);
-    for (let y = 0; y < outH; y++) {
-      const a = ty.i0[y] * outW;
-      const b = ty.i1[y] * outW;
-      const wa = ty.w0[y];
-      const wb = ty.w1[y];
-      const o = (y + frame.contentY) * S + frame.contentX;
+    // `d / sd` and `d * (1 / sd)` (the reciprocal in float64) round to the
+    // same float32, and a multiply is several times cheaper than a divide:
+    // the quotient of two float32 values is never a float32 rounding
+    // midpoint (the odd 25-bit significand would need an odd product of two
+    // 24-bit ones) and lies at least 2^-49 (relative) from one, farther than
+    // the float64 product's error (under 2^-52), so both round the same way.
+    inv[c] = 1 / sd;
+  }
+  const S = frame.size;
+  const outW = frame.contentWidth;
+  const outH = frame.contentHeight;
+  const tx = axisTaps(width, outW);
+  const ty = axisTaps(height, outH);
+  const out = new Float32Array(3 * S * S);
+  if (outW !== S || outH !== S) {
+    for (let c = 0; c < 3; c++) {
+      out.fill(f(0 - m[c]) / f(std[c]), c * S * S, (c + 1) * S * S);
+    }
+  }
+  // ToTensor: the float32 of v / 255 for each byte.
+  const unit = new Float32Array(256);
+  for (let v = 0; v < 256; v++) unit[v] = v / 255;
+  const p0 = new Int32Array(outW), p1 = new Int32Array(outW);
+  for (let x = 0; x < outW; x++) {
+    p0[x] = 3 * tx.i0[x];
+    p1[x] = 3 * tx.i1[x];
+  }
+  // The two source rows the current output row blends, each blended
+  // horizontally once: the taps only move down, so a row is computed when
+  // first needed and kept while the next output rows use it. Two small
+  // buffers stay in cache, where a whole blended image did not.
+  let upper = new Float64Array(3 * outW), lower = new Float64Array(3 * outW);
+  let upperRow = -1, lowerRow = -1;
+  const plane = S * S;
+  for (let y = 0; y < outH; y++) {
+    const ya = ty.i0[y], yb = ty.i1[y];
+    if (upperRow !== ya) {
+      if (lowerRow === ya) {
+        const swap = upper;
+        upper = lower;
+        lower = swap;
+        lowerRow = upperRow;
+        upperRow = ya;
+      } else {
+        blendRow(data, ya * width * 3, unit, tx, p0, p1, upper);
+        upperRow = ya;
+      }
+    }
+    if (yb !== ya && lowerRow !== yb) {
+      blendRow(data, yb * width * 3, unit, tx, p0, p1, lower);
+      lowerRow = yb;
+    }
+    const ha = upper, hb = yb === ya ? upper : lower;
+    const wa = ty.w0[y], wb = ty.w1[y];
+    const o = (y + frame.contentY) * S + frame.contentX;
+    for (let c = 0; c < 3; c++) {
+      const mc = m[c], ic = inv[c], from = c * outW, to = o + c * plane;
       for (let x = 0; x < outW; x++) {
-        const v = f(h[a + x] * wa + f(h[b + x] * wb));
-        plane[o + x] = f(v - m) / s;
+        const v = f(ha[from + x] * wa + f(hb[from + x] * wb));
+        out[to + x] = f(v - mc) * ic;
       }
     }
   }

@@ -65,44 +65,63 @@ export function insideRoot(root: string, rel: string, from: string): string {
  *
  * @param path The file.
  * @param what What the file is, for the error message (e.g. "PF-WILLOW pair list").
+ * @param name How errors name the file (default `path`; a source passes it relative to its root).
  * @returns The bytes.
  * @throws {DatasetNotFoundError} When the file does not exist.
  * @throws {DatasetMalformedError} When it cannot be read (a folder, no permission).
  */
-export async function readBytes(path: string, what: string): Promise<Uint8Array> {
+export async function readBytes(
+  path: string,
+  what: string,
+  name: string = path,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(path);
+    return await Deno.readFile(path, { signal });
   } catch (cause) {
     if (cause instanceof Deno.errors.NotFound) {
-      throw new DatasetNotFoundError(`Cannot read ${what} ${path}: no such file`, { path, cause });
+      throw new DatasetNotFoundError(`Cannot read ${what} ${name}: no such file`, {
+        path: name,
+        cause,
+      });
     }
     throw new DatasetMalformedError(
-      `Cannot read ${what} ${path}: ${(cause as Error).message}`,
-      { path, cause },
+      `Cannot read ${what} ${name}: ${ioReason(cause, path, name)}`,
+      { path: name, cause },
     );
   }
+}
+
+/**
+ * The reason of an I/O error for a message, with the absolute path it may
+ * carry (Deno's messages name it) replaced by the name clients see.
+ */
+function ioReason(cause: unknown, path: string, name: string): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.split(path).join(name);
 }
 
 /**
  * Tells whether a path exists and is a file.
  *
  * @param path The path.
+ * @param name How errors name it (default `path`).
  * @returns `true` for an existing file, `false` when nothing is there.
  * @throws {DatasetMalformedError} When the path exists but is not a file, or
  * cannot be checked.
  */
-export async function isFile(path: string): Promise<boolean> {
+export async function isFile(path: string, name: string = path): Promise<boolean> {
   try {
     const info = await Deno.stat(path);
     if (!info.isFile) {
-      throw new DatasetMalformedError(`Cannot use ${path}: it is not a file`, { path });
+      throw new DatasetMalformedError(`Cannot use ${name}: it is not a file`, { path: name });
     }
     return true;
   } catch (cause) {
     if (cause instanceof Deno.errors.NotFound) return false;
     if (cause instanceof DatasetMalformedError) throw cause;
-    throw new DatasetMalformedError(`Cannot check ${path}: ${(cause as Error).message}`, {
-      path,
+    throw new DatasetMalformedError(`Cannot check ${name}: ${ioReason(cause, path, name)}`, {
+      path: name,
       cause,
     });
   }
@@ -114,25 +133,30 @@ export async function isFile(path: string): Promise<boolean> {
  *
  * @param path The folder.
  * @param what What the folder is, for the error message.
+ * @param name How errors name it (default `path`).
  * @returns Its entries.
  * @throws {DatasetNotFoundError} When the folder does not exist.
  * @throws {DatasetMalformedError} When it cannot be listed.
  */
-export async function listDir(path: string, what: string): Promise<Deno.DirEntry[]> {
+export async function listDir(
+  path: string,
+  what: string,
+  name: string = path,
+): Promise<Deno.DirEntry[]> {
   const entries: Deno.DirEntry[] = [];
   try {
     for await (const entry of Deno.readDir(path)) entries.push(entry);
   } catch (cause) {
     if (cause instanceof Deno.errors.NotFound) {
-      throw new DatasetNotFoundError(`Cannot read ${what} ${path}: no such folder`, {
-        path,
+      throw new DatasetNotFoundError(`Cannot read ${what} ${name}: no such folder`, {
+        path: name,
         cause,
       });
     }
-    throw new DatasetMalformedError(`Cannot list ${what} ${path}: ${(cause as Error).message}`, {
-      path,
-      cause,
-    });
+    throw new DatasetMalformedError(
+      `Cannot list ${what} ${name}: ${ioReason(cause, path, name)}`,
+      { path: name, cause },
+    );
   }
   return entries.sort((a, b) => compareNames(a.name, b.name));
 }
@@ -153,18 +177,23 @@ export function compareNames(a: string, b: string): number {
  *
  * @param path The file.
  * @param length The most bytes wanted.
+ * @param name How errors name it (default `path`).
  * @returns Up to `length` bytes (fewer when the file is shorter), or `null`
  * when the file does not exist.
  * @throws {DatasetMalformedError} When it cannot be opened or read; the message names it.
  */
-export async function readFileHead(path: string, length: number): Promise<Uint8Array | null> {
+export async function readFileHead(
+  path: string,
+  length: number,
+  name: string = path,
+): Promise<Uint8Array | null> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path);
   } catch (cause) {
     if (cause instanceof Deno.errors.NotFound) return null;
-    throw new DatasetMalformedError(`Cannot read ${path}: ${(cause as Error).message}`, {
-      path,
+    throw new DatasetMalformedError(`Cannot read ${name}: ${ioReason(cause, path, name)}`, {
+      path: name,
       cause,
     });
   }
@@ -178,8 +207,8 @@ export async function readFileHead(path: string, length: number): Promise<Uint8A
     }
     return bytes.slice(0, filled);
   } catch (cause) {
-    throw new DatasetMalformedError(`Cannot read ${path}: ${(cause as Error).message}`, {
-      path,
+    throw new DatasetMalformedError(`Cannot read ${name}: ${ioReason(cause, path, name)}`, {
+      path: name,
       cause,
     });
   } finally {

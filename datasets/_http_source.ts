@@ -63,15 +63,29 @@ export class HttpDataSource extends SourceBase {
   }
 
   /**
+   * How errors name a file: its checked path relative to the root, with `/`
+   * (the root's URL may be an internal host; the log has it).
+   *
+   * @param rel The path relative to the root.
+   * @param from Where the path comes from, for the error message.
+   * @returns The normalized relative path.
+   * @throws {DatasetUnsafePathError} When `rel` would leave the root, also
+   * through a percent-encoded `..`, `.` or separator.
+   */
+  locate(rel: string, from: string = DEFAULT_FROM): string {
+    this.#href(rel, from);
+    return safeSegments(rel, from).join("/");
+  }
+
+  /**
    * The file's URL under the base.
    *
    * @param rel The path relative to the root.
    * @param from Where the path comes from, for the error message.
    * @returns The URL.
-   * @throws {DatasetUnsafePathError} When `rel` would leave the root, also
-   * through a percent-encoded `..`, `.` or separator.
+   * @throws {DatasetUnsafePathError} As {@linkcode HttpDataSource.locate} does.
    */
-  locate(rel: string, from: string = DEFAULT_FROM): string {
+  #href(rel: string, from: string = DEFAULT_FROM): string {
     const segments = safeSegments(rel, from);
     const unsafe = (problem: string) =>
       new DatasetUnsafePathError(
@@ -94,7 +108,7 @@ export class HttpDataSource extends SourceBase {
       url.origin !== this.#base.origin || !url.href.startsWith(this.#base.href) ||
       url.search !== "" || url.hash !== ""
     ) {
-      throw unsafe(`it resolves to ${url.href}, outside ${this.#base.href}`);
+      throw unsafe("it resolves to a URL outside the root");
     }
     return url.href;
   }
@@ -108,7 +122,7 @@ export class HttpDataSource extends SourceBase {
    */
   async readBytes(rel: string, what: string): Promise<Uint8Array> {
     const url = this.locate(rel);
-    return await this.#request(url, what, "GET", {}, async (res) => {
+    return await this.#request(this.#href(rel), url, what, "GET", {}, async (res) => {
       if (NOT_FOUND.has(res.status)) {
         throw new DatasetNotFoundError(
           `Cannot read ${what} ${url}: no such file (HTTP ${res.status})`,
@@ -135,7 +149,7 @@ export class HttpDataSource extends SourceBase {
   async readHead(rel: string, length: number): Promise<Uint8Array | null> {
     const url = this.locate(rel);
     const range = { range: `bytes=0-${Math.max(0, length - 1)}` };
-    return await this.#request(url, "file", "GET", range, async (res) => {
+    return await this.#request(this.#href(rel), url, "file", "GET", range, async (res) => {
       if (NOT_FOUND.has(res.status)) return null;
       if (res.status === 416) return new Uint8Array(0); // an empty file
       if (!res.ok) throw this.#statusError(url, "file", res);
@@ -152,7 +166,7 @@ export class HttpDataSource extends SourceBase {
    */
   async isFile(rel: string): Promise<boolean> {
     const url = this.locate(rel);
-    const status = await this.#request(url, "file", "HEAD", {}, (res) => {
+    const status = await this.#request(this.#href(rel), url, "file", "HEAD", {}, (res) => {
       if (res.ok || NOT_FOUND.has(res.status) || res.status === 405 || res.status === 501) {
         return Promise.resolve(res.status);
       }
@@ -178,8 +192,12 @@ export class HttpDataSource extends SourceBase {
     );
   }
 
-  /** Runs one request under the limiter and the timeout, mapping failures. */
+  /**
+   * Runs one request under the limiter and the timeout, mapping failures.
+   * `href` is fetched; errors name the file as `url`, its relative path.
+   */
   #request<T>(
+    href: string,
     url: string,
     what: string,
     method: string,
@@ -192,7 +210,7 @@ export class HttpDataSource extends SourceBase {
       let res: Response | undefined;
       try {
         // Redirects are followed here, so that a hop to plain http on another host is never made.
-        let current = url;
+        let current = href;
         for (let hop = 0;; hop++) {
           res = await this.#options.fetch(current, {
             method,
@@ -208,7 +226,7 @@ export class HttpDataSource extends SourceBase {
           const next = new URL(location, current);
           if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackUrl(next))) {
             throw new DatasetMalformedError(
-              `Cannot read ${what} ${url}: redirected to ${next.href}, which is neither https:// nor loopback`,
+              `Cannot read ${what} ${url}: redirected to a ${next.protocol} URL, which is neither https:// nor loopback`,
               { path: url },
             );
           }
@@ -231,8 +249,10 @@ export class HttpDataSource extends SourceBase {
         if (cause instanceof DatasetNotFoundError || cause instanceof DatasetMalformedError) {
           throw cause;
         }
+        // The transport's message may carry the URL: the answer names the file, the log the rest.
+        console.error(`Cannot read ${what} ${href}:`, cause);
         throw new DatasetMalformedError(
-          `Cannot read ${what} ${url}: ${(cause as Error).message}`,
+          `Cannot read ${what} ${url}: the request failed (${(cause as Error).name})`,
           { path: url, cause },
         );
       } finally {

@@ -10,7 +10,7 @@ import {
   DatasetNotFoundError,
   DatasetUnavailableError,
 } from "../errors/mod.ts";
-import { insideRoot, isFile, listDir, readBytes, readFileHead } from "./_files.ts";
+import { insideRoot, isFile, listDir, readBytes, readFileHead, safeSegments } from "./_files.ts";
 import { Limiter } from "./_limiter.ts";
 import {
   type DataEntry,
@@ -20,13 +20,18 @@ import {
   SourceBase,
 } from "./_source_base.ts";
 
-/** Files under a local folder; reads are bounded in size and in number at once. */
+/**
+ * Files under a local folder; reads are bounded in size, in number at once
+ * and in time. Errors name files relative to the root (the root itself is a
+ * server path that clients neither see nor need).
+ */
 export class LocalDataSource extends SourceBase {
   /** The folder, as given. */
   readonly root: string;
   /** Always `false`. */
   readonly remote = false;
   #maxBytes: number;
+  #timeoutMs: number;
   #limiter: Limiter;
   /** Whether a read under the root has succeeded (so a missing root means it vanished). */
   #rootSeen = false;
@@ -35,7 +40,8 @@ export class LocalDataSource extends SourceBase {
    * Opens a folder; nothing is read yet.
    *
    * @param root The folder.
-   * @param options `maxBytes` and `maxConcurrent` (`fetch` and `timeoutMs` are unused).
+   * @param options `maxBytes`, `maxConcurrent` and `timeoutMs`, the longest
+   *   one read may take (`fetch` is unused).
    * @throws {RangeError} When an option is not valid.
    */
   constructor(root: string, options: DataSourceOptions = {}) {
@@ -43,18 +49,53 @@ export class LocalDataSource extends SourceBase {
     const resolved = resolveOptions(options);
     this.root = root;
     this.#maxBytes = resolved.maxBytes;
+    this.#timeoutMs = resolved.timeoutMs;
     this.#limiter = new Limiter(resolved.maxConcurrent);
   }
 
   /**
-   * The file's path under the root.
+   * How errors name a file: its checked path relative to the root, with `/`.
    *
    * @param rel The path relative to the root.
    * @param from Where the path comes from, for the error message.
-   * @returns The joined path.
+   * @returns The normalized relative path.
    */
   locate(rel: string, from: string = DEFAULT_FROM): string {
-    return insideRoot(this.root, rel, from);
+    return safeSegments(rel, from).join("/");
+  }
+
+  /** The file's path on disk. */
+  #path(rel: string): string {
+    return insideRoot(this.root, rel, DEFAULT_FROM);
+  }
+
+  /**
+   * Runs one read within the limiter and the deadline: a read that blocks
+   * (a hung mount, a FIFO) fails as `dataset_unavailable` instead of holding
+   * the evaluation forever. The blocked call itself cannot be cancelled; the
+   * signal stops what can be.
+   */
+  #run<T>(name: string, what: string, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.#limiter.run(async () => {
+      const controller = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(
+            new DatasetUnavailableError(
+              `Cannot read ${what} ${name}: no answer within ${this.#timeoutMs} ms`,
+              { path: name },
+            ),
+          );
+        }, this.#timeoutMs);
+      });
+      try {
+        return await Promise.race([read(controller.signal), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    });
   }
 
   /**
@@ -65,16 +106,17 @@ export class LocalDataSource extends SourceBase {
    * @returns Its bytes.
    */
   async readBytes(rel: string, what: string): Promise<Uint8Array> {
-    const path = this.locate(rel);
-    return await this.#limiter.run(async () => {
+    const name = this.locate(rel);
+    const path = this.#path(rel);
+    return await this.#run(name, what, async (signal) => {
       let size: number;
       try {
         const info = await Deno.stat(path);
         this.#rootSeen = true;
         // A FIFO or device would block the read forever (or never end).
         if (!info.isFile) {
-          throw new DatasetMalformedError(`Cannot read ${what} ${rel}: not a regular file`, {
-            path,
+          throw new DatasetMalformedError(`Cannot read ${what} ${name}: not a regular file`, {
+            path: name,
           });
         }
         size = info.size;
@@ -86,28 +128,28 @@ export class LocalDataSource extends SourceBase {
           cause instanceof Deno.errors.NotFound && this.#rootSeen && !(await isFolder(this.root))
         ) {
           throw new DatasetUnavailableError(
-            `Cannot read ${what} ${rel}: the dataset's root folder is gone`,
-            { path, cause },
+            `Cannot read ${what} ${name}: the dataset's root folder is gone`,
+            { path: name, cause },
           );
         }
         if (cause instanceof Deno.errors.NotFound) {
-          throw new DatasetNotFoundError(`Cannot read ${what} ${path}: no such file`, {
-            path,
+          throw new DatasetNotFoundError(`Cannot read ${what} ${name}: no such file`, {
+            path: name,
             cause,
           });
         }
         throw new DatasetMalformedError(
-          `Cannot read ${what} ${path}: ${(cause as Error).message}`,
-          { path, cause },
+          `Cannot read ${what} ${name}: ${(cause as Error).name}`,
+          { path: name, cause },
         );
       }
       if (size > this.#maxBytes) {
         throw new DatasetMalformedError(
-          `Cannot read ${what} ${path}: it is ${size} bytes, more than the ${this.#maxBytes}-byte limit (maxBytes)`,
-          { path },
+          `Cannot read ${what} ${name}: it is ${size} bytes, more than the ${this.#maxBytes}-byte limit (maxBytes)`,
+          { path: name },
         );
       }
-      return await readBytes(path, what);
+      return await readBytes(path, what, name, signal);
     });
   }
 
@@ -119,8 +161,9 @@ export class LocalDataSource extends SourceBase {
    * @returns Up to `length` bytes, or `null` when the file does not exist.
    */
   async readHead(rel: string, length: number): Promise<Uint8Array | null> {
-    const path = this.locate(rel);
-    return await this.#limiter.run(() => readFileHead(path, length));
+    const name = this.locate(rel);
+    const path = this.#path(rel);
+    return await this.#run(name, "the head of", () => readFileHead(path, length, name));
   }
 
   /**
@@ -130,8 +173,9 @@ export class LocalDataSource extends SourceBase {
    * @returns `true` for a file, `false` when nothing is there.
    */
   async isFile(rel: string): Promise<boolean> {
-    const path = this.locate(rel);
-    return await this.#limiter.run(() => isFile(path));
+    const name = this.locate(rel);
+    const path = this.#path(rel);
+    return await this.#run(name, "the type of", () => isFile(path, name));
   }
 
   /**
@@ -142,8 +186,9 @@ export class LocalDataSource extends SourceBase {
    * @returns Its entries, sorted by name.
    */
   async listDir(rel: string, what: string): Promise<DataEntry[]> {
-    const path = this.locate(rel);
-    const entries = await this.#limiter.run(() => listDir(path, what));
+    const name = this.locate(rel);
+    const path = this.#path(rel);
+    const entries = await this.#run(name, what, () => listDir(path, what, name));
     return entries.map(({ name, isFile, isDirectory }) => ({ name, isFile, isDirectory }));
   }
 }

@@ -22,7 +22,7 @@ export interface DataEntry {
 export interface DataSourceOptions {
   /** The fetch to use for URL roots (default `globalThis.fetch`). */
   fetch?: typeof fetch;
-  /** Longest time in ms one request may take, body included (URL roots; default 30 000). */
+  /** Longest time in ms one read may take (a request, body included, for URL roots; default 30 000). */
   timeoutMs?: number;
   /** Largest file in bytes that `readBytes` accepts (default 64 MiB). */
   maxBytes?: number;
@@ -34,7 +34,7 @@ export interface DataSourceOptions {
  * Files of one dataset root, a local folder or an `https://` base URL. Every
  * path is relative to the root, checked before use (no `..`, absolute path,
  * drive letter or NUL byte), and every failure is a `DatasetError` that names
- * the file's path or URL.
+ * the file by its path relative to the root.
  */
 export interface DataSource {
   /** The root, as given. */
@@ -42,11 +42,12 @@ export interface DataSource {
   /** `true` for a URL root: files are fetched, and folders cannot be listed. */
   readonly remote: boolean;
   /**
-   * Where a file is: its local path or its URL. Checks the path.
+   * How errors name a file: its path relative to the root, normalized (never
+   * the server's absolute path or the root's URL). Checks the path.
    *
    * @param rel The path relative to the root.
    * @param from Where the path comes from, for the error message.
-   * @returns The path or URL.
+   * @returns The relative path.
    * @throws {DatasetUnsafePathError} When `rel` would leave the root.
    */
   locate(rel: string, from?: string): string;
@@ -114,7 +115,7 @@ export interface DataSource {
 
 /** The defaults of {@linkcode DataSourceOptions}. */
 export const DATA_SOURCE_DEFAULTS = Object.freeze({
-  /** Longest request in ms, body included: 30 s. */
+  /** Longest read in ms (for URL roots a request, body included): 30 s. */
   timeoutMs: 30_000,
   /** Largest file in bytes: 64 MiB. */
   maxBytes: 64 * 1024 * 1024,

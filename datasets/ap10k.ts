@@ -392,7 +392,7 @@ async function readTreeSplit(
   }
   if (entries !== null) return await readTree(source, split, entries, resolved);
   throw new DatasetNotFoundError(
-    `Cannot read AP-10K split ${split} under ${source.root}: ${
+    `Cannot read AP-10K split ${split} under the dataset root: ${
       source.remote
         ? `a root given as a URL cannot list ${folder}/, so it needs the pair list ${list} (pair ids, one per line)`
         : `neither ${list} nor ${folder}/ exists`
@@ -418,7 +418,7 @@ async function readCocoSplit(
     if (await source.isFile(file)) return await readCoco(source, file, split, resolved);
   }
   throw new DatasetNotFoundError(
-    `Cannot read AP-10K split ${split} under ${source.root}: found no COCO annotation file (${
+    `Cannot read AP-10K split ${split} under the dataset root: found no COCO annotation file (${
       candidates.join(", ")
     })`,
     { path: source.locate(candidates[0]) },

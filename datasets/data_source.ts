@@ -4,8 +4,9 @@
  * evaluation's image reads go through one {@linkcode DataSource}, which
  * checks each relative path before use (no `..`, absolute path, drive
  * letter, NUL byte; for URLs no percent-encoded `..` or separator either),
- * bounds each file's size and the reads in flight, and names the file's
- * path or URL in every error.
+ * bounds each file's size, the reads in flight and the time each read may
+ * take, and names the file by its path relative to the root in every error
+ * (never the server's absolute path or the root's URL, which may be internal).
  *
  * URL roots fetch each file with a timeout (body included); HTTP 404 and 410
  * are {@linkcode DatasetNotFoundError}, any other failure
@@ -55,10 +56,7 @@ export { DATA_SOURCE_DEFAULTS } from "./_source_base.ts";
  *
  * const remote = openDataSource("https://data.example.com/pf-willow");
  * assert.equal(remote.remote, true);
- * assert.equal(
- *   remote.locate("PF-dataset/car(G)/Cars_006a.png"),
- *   "https://data.example.com/pf-willow/PF-dataset/car(G)/Cars_006a.png",
- * );
+ * assert.equal(remote.locate("PF-dataset//car(G)/./Cars_006a.png"), "PF-dataset/car(G)/Cars_006a.png");
  * assert.throws(() => remote.locate("../secret"), /`\.\.` segment/);
  * assert.throws(() => remote.locate("%2e%2e/secret"), /percent-encoded/);
  * assert.throws(() => openDataSource("http://data.example.com/pf-willow"), RangeError);

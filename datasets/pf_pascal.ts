@@ -311,7 +311,7 @@ export async function readPfPascal(
   }
   if (pairFile === undefined) {
     throw new DatasetNotFoundError(
-      `Cannot read PF-PASCAL split ${split} under ${source.root}: none of ${
+      `Cannot read PF-PASCAL split ${split} under the dataset root: none of ${
         candidates.join(", ")
       } exists`,
       { path: source.locate(candidates[0]) },

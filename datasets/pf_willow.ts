@@ -154,7 +154,7 @@ async function readMatImages(source: DataSource): Promise<Map<string, Image[]>> 
   if (source.remote) {
     const list = PF_WILLOW_PAIR_FILES[0];
     throw new DatasetNotFoundError(
-      `Cannot read PF-WILLOW pairs from ${source.root}: a root given as a URL cannot list the class folders of ${PF_WILLOW_IMAGE_DIR}/, so it needs a pair list: add ${list} (image A, image B, then 10 x and 10 y of A, then 10 x and 10 y of B; ${
+      `Cannot read PF-WILLOW pairs: a root given as a URL cannot list the class folders of ${PF_WILLOW_IMAGE_DIR}/, so it needs a pair list: add ${list} (image A, image B, then 10 x and 10 y of A, then 10 x and 10 y of B; ${
         PF_WILLOW_PAIR_FILES.slice(1).join(", ")
       } also works)`,
       { path: source.locate(list) },
@@ -307,7 +307,7 @@ export async function readPfWillow(
     }
     if (pairFile === null && pairSource === "csv") {
       throw new DatasetNotFoundError(
-        `Cannot read PF-WILLOW pair list under ${source.root}: none of ${
+        `Cannot read PF-WILLOW pair list under the dataset root: none of ${
           PF_WILLOW_PAIR_FILES.join(", ")
         } exists`,
         { path: source.locate(PF_WILLOW_PAIR_FILES[0]) },

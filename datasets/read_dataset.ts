@@ -86,7 +86,6 @@ export async function readDataset(
   if (!DATASET_SPLITS[id].includes(split)) {
     throw new DatasetNotFoundError(
       `Cannot read ${id} split \`${options.split}\`: splits are ${DATASET_SPLITS[id].join(", ")}`,
-      { path: source.root },
     );
   }
   const o = resolveDatasetOptions(id, split, options);

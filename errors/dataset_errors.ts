@@ -2,7 +2,8 @@
 /**
  * Errors of the dataset readers. Each names the file (or folder) at fault in
  * `path`, so a benchmark run can report exactly which file to fix; `path`
- * is also the client's `details.path`.
+ * is also the client's `details.path`, so the readers give it relative to
+ * the dataset root (the root itself is the server's).
  *
  * @example Usage
  * ```ts

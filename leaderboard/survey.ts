@@ -392,7 +392,8 @@ let surveyPromise: Promise<Survey> | undefined;
  */
 export function loadSurvey(): Promise<Survey> {
   surveyPromise ??= (async () => {
-    const path = SURVEY_TABLES_URL.pathname;
+    // Named as the project names it: the checkout's absolute path is the server's.
+    const path = "leaderboard/literature/survey_tables.json";
     let value: unknown;
     try {
       value = JSON.parse(await Deno.readTextFile(SURVEY_TABLES_URL));

@@ -62,6 +62,12 @@ export interface DownloadOptions {
    * reaches the CDN a hub redirects to.
    */
   headers?: Record<string, string>;
+  /**
+   * How messages name the URL (default: the URL without its query). The
+   * loader passes the model's own URL (`hf://...`), so the hub endpoint it
+   * resolves to stays out of client answers.
+   */
+  shown?: string;
 }
 
 /** What was downloaded. */
@@ -110,7 +116,7 @@ export async function downloadFile(
       `Cannot download ${url}: maxBytes (${maxBytes}) and timeoutMs (${timeoutMs}) must be positive`,
     );
   }
-  const shown = redact(url);
+  const shown = options.shown ?? redact(url);
   const fail = (reason: string, details: Record<string, unknown> = {}, cause?: unknown) =>
     new ModelLoadError(`Cannot load ${options.label}: ${reason}`, {
       details: { url: shown, ...details },
@@ -261,7 +267,9 @@ export async function downloadFile(
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     // File system trouble (disk full, permissions): still a load failure, with the place named.
-    throw fail(`cannot save ${shown} to ${dest}: ${text(e)}`, { path: dest }, e);
+    // The cache path is the server's: the log names it, the answer does not.
+    console.error(`${options.label}: cannot save ${shown} to ${dest}:`, e);
+    throw fail(`cannot save ${shown} in the model cache (MODEL_CACHE)`, {}, e);
   } finally {
     clearTimeout(timer);
     if (reader) await reader.cancel().catch(() => {});

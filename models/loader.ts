@@ -117,8 +117,6 @@ const PARTIAL = /\.partial-[0-9a-f]{8,}$/;
 
 const pending = new Map<string, Promise<string>>();
 
-/** Downloads of this process that nothing proved whole: used, but not served from the cache. */
-const unverifiedDownloads = new Set<string>();
 const verifiedLocal = new Map<string, { sha256: string; size: number; mtime: number }>();
 
 /**
@@ -180,11 +178,10 @@ export async function loadModelFile(
   if (await isCached(dest, expect)) return dest;
   if (options.offline) {
     throw fail(
-      `it is not in the cache (${dir}) and MODEL_OFFLINE is set, so nothing is downloaded`,
-      { cache_dir: dir, setting: "MODEL_OFFLINE" },
+      "it is not in the model cache (MODEL_CACHE) and MODEL_OFFLINE is set, so nothing is downloaded",
+      { setting: "MODEL_OFFLINE" },
     );
   }
-  if (unverifiedDownloads.has(dest)) return dest;
   const shared = pending.get(dest);
   if (shared) return await shared;
   const download = (async () => {
@@ -193,9 +190,9 @@ export async function loadModelFile(
       await Deno.mkdir(dir, { recursive: true });
       await removeStalePartials(dir);
     } catch (e) {
-      throw fail(`cannot create the cache directory ${dir}: ${(e as Error).message}`, {
-        cache_dir: dir,
-      }, e);
+      // Server paths go to the log, not into the answer.
+      console.error(`${label}: cannot create the cache directory ${dir}:`, e);
+      throw fail("cannot create the cache directory (MODEL_CACHE)", { setting: "MODEL_CACHE" }, e);
     }
     const result = await downloadFile(url, dest, {
       label,
@@ -204,20 +201,20 @@ export async function loadModelFile(
       expectedBytes: descriptor.bytes,
       expectedSha256,
       fetch: options.fetch,
+      shown: descriptor.url,
       // Only hub URLs get the hub's token; any other host never sees it.
       headers: descriptor.url.startsWith("hf://") && options.hfToken
         ? { authorization: `Bearer ${options.hfToken}` }
         : undefined,
     });
     if (result.complete === null) {
-      // Nothing says the body is whole: use it in this process, never from the cache.
+      // Nothing says the body is whole: this load uses it, and no later one
+      // does (a body cut short would otherwise fail every later request).
       console.warn(
-        `${label}: ${descriptor.url} came without a length or a pinned sha256; it is used but not cached`,
+        `${label}: ${descriptor.url} came without a length or a pinned sha256; it is used once, not cached`,
       );
-      unverifiedDownloads.add(dest);
       return dest;
     }
-    unverifiedDownloads.delete(dest);
     const sidecar: CacheSidecar = {
       url: descriptor.url,
       resolved_url: url,
@@ -231,7 +228,8 @@ export async function loadModelFile(
       await Deno.rename(tmp, `${dest}.json`);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});
-      throw fail(`cannot write the cache entry in ${dir}: ${(e as Error).message}`, {}, e);
+      console.error(`${label}: cannot write the cache entry in ${dir}:`, e);
+      throw fail("cannot write the cache entry (MODEL_CACHE)", { setting: "MODEL_CACHE" }, e);
     }
     return dest;
   })();
@@ -251,22 +249,25 @@ async function verifyLocal(
   fail: (reason: string, details?: Record<string, unknown>, cause?: unknown) => ModelLoadError,
 ): Promise<string> {
   const absolute = resolve(path);
+  // Messages name the file as the descriptor does (GET /v1/models shows that
+  // already); the resolved path is the server's.
+  const shown = descriptor.url;
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(absolute);
   } catch (e) {
-    const reason = e instanceof Deno.errors.NotFound ? "file not found" : (e as Error).message;
-    throw fail(`${reason}: ${absolute}`, { path: absolute }, e);
+    const reason = e instanceof Deno.errors.NotFound ? "file not found" : (e as Error).name;
+    throw fail(`${reason}: ${shown}`, {}, e);
   }
-  if (!stat.isFile) throw fail(`not a file: ${absolute}`, { path: absolute });
+  if (!stat.isFile) throw fail(`not a file: ${shown}`);
   if (stat.size > maxBytes) {
-    throw fail(`${absolute} is ${stat.size} bytes, over the limit of ${maxBytes} bytes`, {
+    throw fail(`${shown} is ${stat.size} bytes, over the limit of ${maxBytes} bytes`, {
       bytes: stat.size,
       max_bytes: maxBytes,
     });
   }
   if (descriptor.bytes !== undefined && stat.size !== descriptor.bytes) {
-    throw fail(`size mismatch: expected ${descriptor.bytes} bytes, ${absolute} has ${stat.size}`, {
+    throw fail(`size mismatch: expected ${descriptor.bytes} bytes, ${shown} has ${stat.size}`, {
       expected: descriptor.bytes,
       actual: stat.size,
     });
@@ -281,7 +282,7 @@ async function verifyLocal(
   const { sha256: actual } = await sha256File(absolute);
   if (actual !== expected) {
     verifiedLocal.delete(absolute);
-    throw fail(`sha256 mismatch for ${absolute}`, { expected, actual });
+    throw fail(`sha256 mismatch for ${shown}`, { expected, actual });
   }
   verifiedLocal.set(absolute, { sha256: actual, size: stat.size, mtime });
   return absolute;

@@ -32,7 +32,9 @@ export function resolveNpmFile(specifier: string): string {
   try {
     resolved = import.meta.resolve(specifier);
   } catch (e) {
-    throw new TypeError(`${specifier} cannot be resolved: ${(e as Error).message}`);
+    // The resolver's message names the importing module by its file URL: a server path.
+    const reason = (e as Error).message.replace(/file:\/\/[^\s"'`]+/g, "this project");
+    throw new TypeError(`${specifier} cannot be resolved: ${reason}`);
   }
   if (!resolved.startsWith("file:")) {
     throw new TypeError(

@@ -19,6 +19,12 @@
  * writes, which its optimizer fuses into one `DynamicQuantizeMatMul` kernel
  * (VNNI / AMX on CPUs that have them).
  *
+ * {@linkcode QuantizeOptions} select other variants (per-token activation
+ * scales, two-part weights, a subset of the MatMuls); `quantize: "int8"`
+ * serves the default, the fastest. None of them reaches 98% identical nn
+ * matches on the random-weight ViT-S/14 at 448 (README, "int8 agreement";
+ * `tests/bench/int8_agreement_bench.ts` measures them).
+ *
  * Left in float: products of two activations (attention's `q k^T` and
  * `attn v`), `Gemm`, and convolutions. `ConvInteger` in onnxruntime's CPU
  * provider takes uint8 weights with per-tensor zero points only, which loses
@@ -88,6 +94,31 @@ export function quantizeColumnsInt8(
   return { q, scale };
 }
 
+/**
+ * Two-part int8 of a row-major `[K, N]` matrix, as one `[K, 2N]` matrix:
+ * columns `0..N` are {@linkcode quantizeColumnsInt8} of `W`, columns
+ * `N..2N` the same of its rounding error, so `W ~ q1 s1 + q2 s2`.
+ */
+export function residualColumnsInt8(
+  w: Float32Array,
+  k: number,
+  n: number,
+): { q: Int8Array; scale: Float32Array } {
+  const first = quantizeColumnsInt8(w, k, n);
+  const rest = new Float32Array(k * n);
+  for (let i = 0; i < k * n; i++) rest[i] = w[i] - first.q[i] * first.scale[i % n];
+  const second = quantizeColumnsInt8(rest, k, n);
+  const q = new Int8Array(k * 2 * n);
+  for (let r = 0; r < k; r++) {
+    q.set(first.q.subarray(r * n, (r + 1) * n), r * 2 * n);
+    q.set(second.q.subarray(r * n, (r + 1) * n), r * 2 * n + n);
+  }
+  const scale = new Float32Array(2 * n);
+  scale.set(first.scale);
+  scale.set(second.scale, n);
+  return { q, scale };
+}
+
 function node(opType: string, inputs: string[], outputs: string[], attrs: OnnxNode["rest"] = []) {
   return { opType, inputs, outputs, name: "", domain: "", rest: attrs };
 }
@@ -99,6 +130,70 @@ const CAST_TO_FLOAT = [{
   bytes: writeFields([stringField(1, "to"), intField(3, TENSOR_TYPE.float), intField(20, 2)]),
 }];
 
+/** A constant-weight MatMul the quantizer could rewrite, as {@linkcode QuantizeOptions.include} sees it. */
+export interface QuantizableMatMul {
+  /** Its place among the quantizable MatMuls, in graph order (0-based). */
+  index: number;
+  /** How many quantizable MatMuls the graph has. */
+  count: number;
+  /** Rows of the weight (the input width). */
+  k: number;
+  /** Columns of the weight (the output width). */
+  n: number;
+}
+
+/** How {@linkcode quantizeMatMulsInt8} rewrites a graph. */
+export interface QuantizeOptions {
+  /**
+   * The activation's scale: `"tensor"` (default), one scale and zero point
+   * for the whole input by `DynamicQuantizeLinear` (uint8); `"token"`, one
+   * symmetric scale per row (per token of a ViT), computed with
+   * `Abs`/`ReduceMax`, the row rounded to [-127, 127] and stored as uint8
+   * with zero point 128 (onnxruntime's fast kernel takes uint8 A), so one
+   * large token does not coarsen every other token's steps.
+   */
+  activations?: "tensor" | "token";
+  /**
+   * The weight: `"int8"` (default), one int8 matrix with a scale per column;
+   * `"int8x2"`, that matrix plus a second int8 matrix of what it misses
+   * (`W - q1 s1`, quantized per column again), both in one `MatMulInteger`
+   * of twice the width, their products added: about 16-bit weights at twice
+   * the integer work.
+   */
+  weights?: "int8" | "int8x2";
+  /** Which constant-weight MatMuls to quantize (default: all); the others stay float. */
+  include?: (m: QuantizableMatMul) => boolean;
+}
+
+/** `Cast` to uint8. */
+const CAST_TO_UINT8 = [{
+  field: 5,
+  wire: 2,
+  bytes: writeFields([stringField(1, "to"), intField(3, TENSOR_TYPE.uint8), intField(20, 2)]),
+}];
+
+/** An INT attribute. */
+function intAttr(name: string, value: number) {
+  return {
+    field: 5,
+    wire: 2 as const,
+    bytes: writeFields([stringField(1, name), intField(3, value), intField(20, 2)]),
+  };
+}
+
+/** An INTS attribute. */
+function intsAttr(name: string, values: number[]) {
+  return {
+    field: 5,
+    wire: 2 as const,
+    bytes: writeFields([
+      stringField(1, name),
+      ...values.map((v) => intField(8, v)),
+      intField(20, 7),
+    ]),
+  };
+}
+
 /**
  * Rewrites a model's constant-weight MatMuls as dynamically quantized int8
  * products (see the module doc). The model needs opset 11 or later
@@ -106,10 +201,15 @@ const CAST_TO_FLOAT = [{
  * kept as they are.
  *
  * @param bytes The fp32 model.
+ * @param options Activation scales and which MatMuls to quantize.
  * @returns The rewritten model and counts.
  * @throws {RangeError} When the bytes are not an ONNX model, or its opset is below 11.
  */
-export function quantizeMatMulsInt8(bytes: Uint8Array): QuantizedModel {
+export function quantizeMatMulsInt8(
+  bytes: Uint8Array,
+  options: QuantizeOptions = {},
+): QuantizedModel {
+  const activations = options.activations ?? "tensor";
   const model = readOnnxModel(bytes);
   if (model.opset < 11) {
     throw new RangeError(
@@ -127,45 +227,147 @@ export function quantizeMatMulsInt8(bytes: Uint8Array): QuantizedModel {
     taken.add(name);
     return name;
   };
+  const weightOf = (n: OnnxNode) => {
+    if (n.opType !== "MatMul" || n.domain !== "") return null;
+    const w = inits.get(n.inputs[1]);
+    const values = w && w.dims.length === 2 ? w.floats() : null;
+    return w && values ? { w, values } : null;
+  };
+  const count = graph.nodes.filter((n) => weightOf(n) !== null).length;
   const quantizedInputs = new Map<string, [string, string, string]>();
   const nodes: OnnxNode[] = [];
   const added: OnnxTensor[] = [];
   const dropped = new Set<string>();
   let quantized = 0;
   let kept = 0;
+  let index = 0;
+  /** Constants of the per-token path, added once. */
+  let tokenConsts:
+    | { axes?: string; qmax: string; tiny: string; mid: string; zp: string }
+    | undefined;
+  const scalar = (base: string, v: number) => {
+    const name = fresh(base);
+    added.push(
+      OnnxTensor.from(name, [], TENSOR_TYPE.float, new Uint8Array(Float32Array.of(v).buffer)),
+    );
+    return name;
+  };
+  /** A 1-D int64 constant of one value. */
+  const int64Const = (base: string, v: number) => {
+    const name = fresh(base);
+    added.push(
+      OnnxTensor.from(
+        name,
+        [1],
+        TENSOR_TYPE.int64,
+        new Uint8Array(BigInt64Array.of(BigInt(v)).buffer),
+      ),
+    );
+    return name;
+  };
+  /** Per-row symmetric int8: q = round(A / s), s = max(|A| over the row) / 127. */
+  const quantizeRows = (a: string, out: [string, string, string]) => {
+    if (!tokenConsts) {
+      const zp = fresh("token_quant_zero_point");
+      added.push(OnnxTensor.from(zp, [], TENSOR_TYPE.uint8, Uint8Array.of(128)));
+      tokenConsts = {
+        qmax: scalar("token_quant_qmax", 127),
+        tiny: scalar("token_quant_tiny", 1e-30),
+        mid: scalar("token_quant_mid", 128),
+        zp,
+      };
+      if (model.opset >= 18) {
+        tokenConsts.axes = fresh("token_quant_axes");
+        added.push(
+          OnnxTensor.from(
+            tokenConsts.axes,
+            [1],
+            TENSOR_TYPE.int64,
+            new Uint8Array(BigInt64Array.of(-1n).buffer),
+          ),
+        );
+      }
+    }
+    const [q, scale] = out;
+    const abs = fresh(`${a}_abs`);
+    const max = fresh(`${a}_absmax`);
+    const raw = fresh(`${a}_rawscale`);
+    const scaled = fresh(`${a}_scaled`);
+    const rounded = fresh(`${a}_rounded`);
+    const shifted = fresh(`${a}_shifted`);
+    nodes.push(node("Abs", [a], [abs]));
+    nodes.push(
+      tokenConsts.axes
+        ? node("ReduceMax", [abs, tokenConsts.axes], [max], [intAttr("keepdims", 1)])
+        : node("ReduceMax", [abs], [max], [intsAttr("axes", [-1]), intAttr("keepdims", 1)]),
+    );
+    nodes.push(node("Div", [max, tokenConsts.qmax], [raw]));
+    nodes.push(node("Max", [raw, tokenConsts.tiny], [scale]));
+    nodes.push(node("Div", [a, scale], [scaled]));
+    nodes.push(node("Round", [scaled], [rounded]));
+    // uint8 with the zero point 128 (onnxruntime's fast kernel takes uint8 A).
+    nodes.push(node("Add", [rounded, tokenConsts.mid], [shifted]));
+    nodes.push(node("Cast", [shifted], [q], CAST_TO_UINT8));
+  };
   for (const n of graph.nodes) {
-    if (n.opType !== "MatMul" || n.domain !== "") {
+    const found = weightOf(n);
+    if (!found) {
+      if (n.opType === "MatMul" && n.domain === "") kept++;
       nodes.push(n);
       continue;
     }
-    const [a, b] = n.inputs;
-    const w = inits.get(b);
-    const values = w && w.dims.length === 2 ? w.floats() : null;
-    if (!w || !values) {
+    const [k, cols] = found.w.dims;
+    const candidate = { index: index++, count, k, n: cols };
+    if (options.include && !options.include(candidate)) {
       kept++;
       nodes.push(n);
       continue;
     }
-    const [k, cols] = w.dims;
+    const [a, b] = n.inputs;
     let aq = quantizedInputs.get(a);
     if (!aq) {
       aq = [fresh(`${a}_quant`), fresh(`${a}_scale`), fresh(`${a}_zero_point`)];
       quantizedInputs.set(a, aq);
-      nodes.push(node("DynamicQuantizeLinear", [a], [...aq]));
+      if (activations === "token") quantizeRows(a, aq);
+      else nodes.push(node("DynamicQuantizeLinear", [a], [aq[0], aq[1], aq[2]]));
     }
-    const { q, scale } = quantizeColumnsInt8(values, k, cols);
+    const twice = options.weights === "int8x2";
+    const { q, scale } = twice
+      ? residualColumnsInt8(found.values, k, cols)
+      : quantizeColumnsInt8(found.values, k, cols);
+    const width = twice ? 2 * cols : cols;
     const wq = fresh(`${b}_int8`);
     const ws = fresh(`${b}_scale`);
-    added.push(OnnxTensor.from(wq, [k, cols], TENSOR_TYPE.int8, new Uint8Array(q.buffer)));
-    added.push(OnnxTensor.from(ws, [cols], TENSOR_TYPE.float, new Uint8Array(scale.buffer)));
+    added.push(OnnxTensor.from(wq, [k, width], TENSOR_TYPE.int8, new Uint8Array(q.buffer)));
+    added.push(OnnxTensor.from(ws, [width], TENSOR_TYPE.float, new Uint8Array(scale.buffer)));
     const y = n.outputs[0];
     const yInt = fresh(`${y}_int32`);
     const yCast = fresh(`${y}_cast`);
     const yScale = fresh(`${y}_rescale`);
-    nodes.push(node("MatMulInteger", [aq[0], wq, aq[2]], [yInt]));
+    const yBoth = twice ? fresh(`${y}_parts`) : y;
+    nodes.push(
+      node("MatMulInteger", [aq[0], wq, activations === "token" ? tokenConsts!.zp : aq[2]], [yInt]),
+    );
     nodes.push(node("Cast", [yInt], [yCast], CAST_TO_FLOAT));
-    nodes.push(node("Mul", [aq[1], ws], [yScale]));
-    nodes.push(node("Mul", [yCast, yScale], [y]));
+    if (activations === "token") {
+      // [.., M, N] * [.., M, 1] * [N]: the row's scale, then the column's.
+      nodes.push(node("Mul", [yCast, aq[1]], [yScale]));
+      nodes.push(node("Mul", [yScale, ws], [yBoth]));
+    } else {
+      nodes.push(node("Mul", [aq[1], ws], [yScale]));
+      nodes.push(node("Mul", [yCast, yScale], [yBoth]));
+    }
+    if (twice) {
+      const axis = int64Const(`${y}_axis`, -1);
+      const zero = int64Const(`${y}_start`, 0);
+      const mid = int64Const(`${y}_mid`, cols);
+      const end = int64Const(`${y}_end`, 2 * cols);
+      const first = fresh(`${y}_first`);
+      const second = fresh(`${y}_second`);
+      nodes.push(node("Slice", [yBoth, zero, mid, axis], [first]));
+      nodes.push(node("Slice", [yBoth, mid, end, axis], [second]));
+      nodes.push(node("Add", [first, second], [y]));
+    }
     const left = (uses.get(b) ?? 1) - 1;
     uses.set(b, left);
     if (left === 0) dropped.add(b);

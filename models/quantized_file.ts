@@ -115,7 +115,9 @@ export async function quantizedModelFile(
     try {
       await writeDerivedFile(dest, result.bytes, { ...sidecar });
     } catch (e) {
-      throw fail(`cannot write the quantized graph in the model cache: ${(e as Error).message}`, e);
+      // The cache path is the server's: the log names it, the answer does not.
+      console.error(`model \`${options.id}\`: cannot write the quantized graph ${dest}:`, e);
+      throw fail("cannot write the quantized graph in the model cache (MODEL_CACHE)", e);
     }
     return { path: dest, derived: true };
   });

@@ -172,7 +172,9 @@ export async function importTfjsModel(
     try {
       await writeDerivedFile(dest, built.bytes, { ...sidecar });
     } catch (e) {
-      throw fail(`cannot write the converted graph in ${dir}: ${(e as Error).message}`, e);
+      // The cache path is the server's: the log names it, the answer does not.
+      console.error(`model \`${d.id}\`: cannot write the converted graph in ${dir}:`, e);
+      throw fail(`cannot write the converted graph in the model cache (MODEL_CACHE)`, e);
     }
     return { path: dest, converted: true, ms: performance.now() - t0 };
   });

@@ -33,8 +33,24 @@
 import {
   InvalidRequestError,
   MalformedRequestError,
+  PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from "../errors/mod.ts";
+
+/**
+ * Most bytes a request's fields other than its images may take: 1,000
+ * points and every option fit many times over. The body limit is sized for
+ * the images, so without this a small image padded with an unknown field
+ * could fill it.
+ */
+export const MAX_FIELD_BYTES = 1024 * 1024;
+
+function tooManyFieldBytes(bytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `Cannot read a request whose fields other than the images take ${bytes} bytes: the limit is ${MAX_FIELD_BYTES}`,
+    { details: { limit: MAX_FIELD_BYTES, unit: "field_bytes" } },
+  );
+}
 
 /** A request's images and its other fields, before validation. */
 export interface RawImageRequest {
@@ -122,16 +138,23 @@ async function readMultipart(req: Request, names: readonly string[]): Promise<Ra
     images[name] = new Uint8Array(await v.arrayBuffer());
   }
   const fields: Record<string, unknown> = {};
+  let fieldBytes = 0;
   for (const [k, v] of form.entries()) {
-    if (!names.includes(k) && typeof v === "string") fields[k] = v;
+    if (names.includes(k)) continue;
+    fieldBytes += k.length + (typeof v === "string" ? v.length : v.size);
+    if (typeof v === "string") fields[k] = v;
   }
+  if (fieldBytes > MAX_FIELD_BYTES) throw tooManyFieldBytes(fieldBytes);
   return { images, fields };
 }
 
 async function readJson(req: Request, names: readonly string[]): Promise<RawImageRequest> {
   let body: unknown;
+  let length = 0;
   try {
-    body = await req.json();
+    const text = await req.text();
+    length = text.length;
+    body = JSON.parse(text);
   } catch (e) {
     throw new MalformedRequestError(`Cannot parse JSON body: ${(e as Error).message}`);
   }
@@ -139,6 +162,12 @@ async function readJson(req: Request, names: readonly string[]): Promise<RawImag
     throw new MalformedRequestError("The JSON body must be an object");
   }
   const fields = { ...body as Record<string, unknown> };
+  // What the body holds beside the image strings, in UTF-16 code units.
+  let fieldBytes = length;
+  for (const name of names) {
+    if (typeof fields[name] === "string") fieldBytes -= (fields[name] as string).length;
+  }
+  if (fieldBytes > MAX_FIELD_BYTES) throw tooManyFieldBytes(fieldBytes);
   const images: Record<string, Uint8Array> = {};
   for (const name of names) {
     images[name] = base64(fields[name], name);

@@ -13,6 +13,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "./app_env.ts";
 import { parseInput, validate } from "./_validate.ts";
+import { errorAnswer } from "./_on_error.ts";
+import { DatasetUnsafePathError, InvalidRequestError } from "../errors/mod.ts";
 import { DATASET_SPLITS, readDataset } from "../datasets/read_dataset.ts";
 import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/types.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
@@ -38,7 +40,9 @@ const SplitSummary = z.union([
 export const DatasetListSchema = z.object({
   datasets: z.array(z.object({
     id: z.enum(DATASET_IDS),
-    root: z.string().nullable(),
+    root: z.string().nullable().describe(
+      "the root's URL when it is one; null for a local folder (server paths are not shown) or an unset root",
+    ),
     present: z.boolean(),
     reason: z.string().optional().describe("why the root is not set"),
     splits: z.record(z.string(), SplitSummary),
@@ -132,11 +136,15 @@ app.get("/", async (c) => {
         const slice = await readDataset(id, root, { split });
         splits[split] = summarize(slice);
       } catch (e) {
-        splits[split] = { available: false, reason: (e as Error).message };
+        // A dataset fault's message names the file; a bug is logged and says nothing.
+        splits[split] = {
+          available: false,
+          reason: errorAnswer(e, c.get("requestId")).error.message,
+        };
       }
     }
     const present = Object.values(splits).some((s) => (s as { available: boolean }).available);
-    datasets.push({ id, root, present, splits });
+    datasets.push({ id, root: /^https?:\/\//i.test(root) ? root : null, present, splits });
   }
   return c.json({ datasets });
 });
@@ -186,6 +194,15 @@ app.get(
     const { path } = c.req.valid("query");
     // The source refuses paths that leave the root; only image files are served.
     const source = openDataSource(requireRoot(c.var.services.config.datasets, name));
+    try {
+      source.locate(path, "the `path` query");
+    } catch (e) {
+      // From a dataset file such a path is the dataset's fault (503); here it is the client's.
+      if (!(e instanceof DatasetUnsafePathError)) throw e;
+      throw new InvalidRequestError(e.message, {
+        details: { issues: [{ path: ["path"], message: e.message, code: "custom" }] },
+      });
+    }
     const bytes = await source.readBytes(path, "image");
     const type = IMAGE_TYPES[path.slice(path.lastIndexOf(".") + 1).toLowerCase()];
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {

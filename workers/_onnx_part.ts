@@ -36,7 +36,10 @@ export async function openOnnxPart(
   try {
     session = await createSession(await Deno.readFile(file), { label, backend });
   } catch (e) {
-    throw new ModelLoadError(`Cannot load ${label}: ${(e as Error).message}`);
+    // A read error names the local path: a server path, kept out of the answer.
+    throw new ModelLoadError(
+      `Cannot load ${label}: ${(e as Error).message.replaceAll(file, "its file")}`,
+    );
   }
   if (!session.inputNames.includes(spec.input) || !session.outputNames.includes(spec.output)) {
     await session.release();

@@ -252,7 +252,7 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
       case 0:
         break;
       case 1:
-        for (let i = bpp; i < n; i++) raw[line + i] += raw[line + i - bpp];
+        subFilter(raw, line, n, bpp);
         break;
       case 2:
         if (hasUp) { for (let i = 0; i < n; i++) raw[line + i] += raw[up + i]; }
@@ -263,14 +263,53 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
           break;
         }
         for (let i = 0; i < bpp; i++) raw[line + i] += raw[up + i] >> 1;
-        for (let i = bpp; i < n; i++) raw[line + i] += (raw[line + i - bpp] + raw[up + i]) >> 1;
+        if (bpp === 3) {
+          // RGB: three independent chains side by side, as for Paeth below.
+          let a0 = raw[line], a1 = raw[line + 1], a2 = raw[line + 2];
+          for (let i = line + 3, j = up + 3; i < line + n; i += 3, j += 3) {
+            a0 = (raw[i] + ((a0 + raw[j]) >> 1)) & 255;
+            a1 = (raw[i + 1] + ((a1 + raw[j + 1]) >> 1)) & 255;
+            a2 = (raw[i + 2] + ((a2 + raw[j + 2]) >> 1)) & 255;
+            raw[i] = a0;
+            raw[i + 1] = a1;
+            raw[i + 2] = a2;
+          }
+          break;
+        }
+        // One byte lane at a time, a (the byte just written) kept in a local.
+        for (let k = 0; k < bpp; k++) {
+          let a = raw[line + k];
+          for (let i = k + bpp; i < n; i += bpp) {
+            a = (raw[line + i] + ((a + raw[up + i]) >> 1)) & 255;
+            raw[line + i] = a;
+          }
+        }
         break;
       case 4:
         if (!hasUp) {
-          for (let i = bpp; i < n; i++) raw[line + i] += raw[line + i - bpp];
+          subFilter(raw, line, n, bpp);
           break;
         }
         for (let i = 0; i < bpp; i++) raw[line + i] += raw[up + i];
+        if (bpp === 3) {
+          // RGB: the three byte lanes side by side, three independent chains
+          // (each byte waits for the one to its left, not for the other lanes).
+          let a0 = raw[line], a1 = raw[line + 1], a2 = raw[line + 2];
+          let c0 = raw[up], c1 = raw[up + 1], c2 = raw[up + 2];
+          for (let i = line + 3, j = up + 3; i < line + n; i += 3, j += 3) {
+            const b0 = raw[j], b1 = raw[j + 1], b2 = raw[j + 2];
+            a0 = (raw[i] + paeth(a0, b0, c0)) & 255;
+            a1 = (raw[i + 1] + paeth(a1, b1, c1)) & 255;
+            a2 = (raw[i + 2] + paeth(a2, b2, c2)) & 255;
+            raw[i] = a0;
+            raw[i + 1] = a1;
+            raw[i + 2] = a2;
+            c0 = b0;
+            c1 = b1;
+            c2 = b2;
+          }
+          break;
+        }
         // One byte lane of a pixel at a time, so a (the byte just written)
         // and c (the last b) stay in locals instead of being read again.
         for (let k = 0; k < bpp; k++) {
@@ -278,9 +317,7 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
           let c = raw[up + k];
           for (let i = k + bpp; i < n; i += bpp) {
             const b = raw[up + i];
-            // |p - a|, |p - b|, |p - c| for p = a + b - c.
-            const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - c - c);
-            a = (raw[line + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 255;
+            a = (raw[line + i] + paeth(a, b, c)) & 255;
             raw[line + i] = a;
             c = b;
           }
@@ -288,6 +325,52 @@ function unfilterPass(raw: Uint8Array, start: number, pass: Pass, bpp: number): 
         break;
       default:
         throw new ImageDecodeError(`Cannot decode PNG image: unknown filter type ${raw[at]}`);
+    }
+  }
+}
+
+/**
+ * The Paeth predictor of a byte from its left (a), upper (b) and upper-left
+ * (c) neighbours: whichever is closest to `a + b - c`, ties to a then b.
+ * Without branches: the choice is unpredictable, and mispredicted branches
+ * cost more than the masks.
+ */
+function paeth(a: number, b: number, c: number): number {
+  // |p - a|, |p - b|, |p - c| for p = a + b - c.
+  let pa = b - c, pb = a - c, pc = pa + pb;
+  pa = (pa ^ (pa >> 31)) - (pa >> 31);
+  pb = (pb ^ (pb >> 31)) - (pb >> 31);
+  pc = (pc ^ (pc >> 31)) - (pc >> 31);
+  // All ones when a loses (pa > pb or pa > pc), and when b loses to c (pb > pc).
+  const notA = ((pb - pa) | (pc - pa)) >> 31, notB = (pc - pb) >> 31;
+  const bc = b ^ ((b ^ c) & notB);
+  return a ^ ((a ^ bc) & notA);
+}
+
+/**
+ * Reverses the Sub filter of one row (each byte predicted from the one
+ * `bpp` to its left), one byte lane at a time so the running byte stays in
+ * a local instead of being read back from the row just written.
+ */
+function subFilter(raw: Uint8Array, line: number, n: number, bpp: number): void {
+  if (bpp === 3) {
+    // RGB: the three lanes side by side, three independent chains.
+    let a0 = raw[line], a1 = raw[line + 1], a2 = raw[line + 2];
+    for (let i = line + 3; i < line + n; i += 3) {
+      a0 = (raw[i] + a0) & 255;
+      a1 = (raw[i + 1] + a1) & 255;
+      a2 = (raw[i + 2] + a2) & 255;
+      raw[i] = a0;
+      raw[i + 1] = a1;
+      raw[i + 2] = a2;
+    }
+    return;
+  }
+  for (let k = 0; k < bpp; k++) {
+    let a = raw[line + k];
+    for (let i = k + bpp; i < n; i += bpp) {
+      a = (raw[line + i] + a) & 255;
+      raw[line + i] = a;
     }
   }
 }

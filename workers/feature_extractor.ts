@@ -106,7 +106,9 @@ export class FeatureExtractor implements GridExtractor {
         backend: options.backend ?? "wasm",
       });
     } catch (e) {
-      throw new ModelLoadError(`Cannot load model \`${d.id}\`: ${(e as Error).message}`);
+      // A read error names the local path: a server path, kept out of the answer.
+      const reason = (e as Error).message.replaceAll(ref.file ?? d.url, "its file");
+      throw new ModelLoadError(`Cannot load model \`${d.id}\`: ${reason}`);
     }
     if (!session.inputNames.includes(d.input) || !session.outputNames.includes(d.output)) {
       await session.release();

@@ -84,7 +84,7 @@ Deno.test("readAp10k() reads the tree by default and a COCO file only when asked
     () => readAp10k(AP10K_ROOT, { split: "val", pairSource: "coco" }),
     (e: Error) => {
       assert.ok(e instanceof DatasetNotFoundError);
-      assert.equal(e.path, join(AP10K_ROOT, "annotations", "ap10k-val-split1.json"));
+      assert.equal(e.path, "annotations/ap10k-val-split1.json");
       assert.match(e.message, /annotations\/val_ap10k\.json/);
       assert.ok(!/PairAnnotation/.test(e.message));
       return true;
@@ -421,7 +421,8 @@ Deno.test("readAp10k() reports malformed GeoAware-SC trees by file", async (t) =
       await Deno.writeTextFile(file, JSON.stringify(value));
       await assert.rejects(() => readAp10k(root), (e: Error) => {
         assert.ok(e instanceof DatasetMalformedError);
-        assert.equal(e.path, file);
+        assert.equal(e.path, imageJson("000000000005"));
+        assert.ok(!e.message.includes(root), e.message);
         assert.match(e.message, /field "keypoints" is not an array/);
         return true;
       });

@@ -170,7 +170,9 @@ Deno.test("POST /v1/evaluate reports missing data and bad requests with stable c
     assert.equal(missing.status, 404);
     const m = await missing.json();
     assert.equal(m.error.code, "dataset_not_found");
-    assert.match(m.error.message, /\/nonexistent\/spair/);
+    // Named relative to the root: the root is a server path clients do not see.
+    assert.match(m.error.message, /Layout\/large\/test\.txt/);
+    assert.doesNotMatch(JSON.stringify(m), /nonexistent/);
     const bad = await post({ dataset: "pfwillow", alphas: [2] });
     assert.equal(bad.status, 422);
     assert.equal((await bad.json()).error.code, "invalid_request");

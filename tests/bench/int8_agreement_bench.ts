@@ -1,0 +1,203 @@
+/**
+ * Agreement and speed of int8 variants of the random-weight ViT-S/14 (DINOv2
+ * contract, 12 blocks, the extraction bench's model) against its fp32
+ * original, in one run: each variant is evaluated on real PF-WILLOW pairs
+ * through the normal evaluation path (`nn` localizer, predictions returned),
+ * its matches compared point by point with fp32's
+ * (`evaluation/agreement.ts`), and one forward timed on the native backend.
+ *
+ * The variants are `models/onnx_quantize.ts` options (`quantize: "int8"`
+ * serves the first int8 row), plus two diagnostics that are not int8 graphs:
+ * fp32 products of weights rounded to int8 (the weights' share of the error
+ * alone) and to fp16 (how sensitive the check is).
+ *
+ * Settings: `BENCH_AGREEMENT_SIDE` (default 448), `BENCH_AGREEMENT_CATEGORIES`
+ * (default `car(G),car(M)`: 180 pairs, 1,800 points), `BENCH_AGREEMENT_RUNS`
+ * rounds of one timed forward per variant, the fastest kept (default 5,
+ * after one warm-up), `DATA_PFWILLOW`
+ * (default `../shared/data/pf-willow`). Run alone:
+ * `deno run -A tests/bench/int8_agreement_bench.ts` (a few minutes on 2 cores).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
+import { tinyVitDescriptor } from "../fixtures/models.ts";
+import {
+  quantizeColumnsInt8,
+  quantizeMatMulsInt8,
+  type QuantizeOptions,
+} from "../../models/onnx_quantize.ts";
+import { OnnxTensor, readOnnxModel, TENSOR_TYPE, writeOnnxModel } from "../../models/onnx_proto.ts";
+import { loadConfig } from "../../service/config.ts";
+import { createServices } from "../../service/services.ts";
+import { EvaluateRequestSchema } from "../../evaluation/request.ts";
+import { evaluatePrepared, prepareEvaluation } from "../../evaluation/run_evaluation.ts";
+import { comparePredictions, type PredictionAgreement } from "../../evaluation/agreement.ts";
+import type { EvaluationReport } from "../../evaluation/report.ts";
+import { createSession } from "../../workers/backend.ts";
+import { configureOrt } from "../../workers/ort.ts";
+
+/** The fp32 graph with each MatMul weight replaced by `round(W)`, products in float. */
+function roundedWeights(
+  bytes: Uint8Array,
+  round: (w: Float32Array, k: number, n: number) => Float32Array,
+): Uint8Array {
+  const model = readOnnxModel(bytes);
+  const weights = new Set(
+    model.graph.nodes.filter((n) => n.opType === "MatMul").map((n) => n.inputs[1]),
+  );
+  model.graph.initializers = model.graph.initializers.map((t) => {
+    const v = weights.has(t.name) && t.dims.length === 2 ? t.floats() : null;
+    if (!v) return t;
+    const r = round(v, t.dims[0], t.dims[1]);
+    return OnnxTensor.from(t.name, t.dims, TENSOR_TYPE.float, new Uint8Array(r.buffer));
+  });
+  return writeOnnxModel(model);
+}
+
+const toInt8 = (w: Float32Array, k: number, n: number) => {
+  const { q, scale } = quantizeColumnsInt8(w, k, n);
+  return Float32Array.from(q, (x, i) => x * scale[i % n]);
+};
+const half = new Float16Array(1);
+const toFp16 = (w: Float32Array) => Float32Array.from(w, (x) => (half[0] = x, half[0]));
+
+/** Graph order of a block's weighted MatMuls: q, k, v, output, fc1, fc2. */
+const isMlp = (m: { index: number }) => m.index % 6 >= 4;
+const isAttention = (m: { index: number }) => m.index % 6 < 4;
+
+/** The rows of the table: a name and how its graph is made from the fp32 one. */
+const VARIANTS: [string, (fp32: Uint8Array) => Uint8Array][] = [
+  ["fp32", (b) => b],
+  ["fp32, weights rounded to fp16 (diagnostic)", (b) => roundedWeights(b, toFp16)],
+  ["fp32, weights rounded to int8 (diagnostic)", (b) => roundedWeights(b, toInt8)],
+  ...([
+    ["int8: all MatMuls, per-tensor activations (served)", {}],
+    ["int8, per-token activations", { activations: "token" }],
+    ["int8, two-part weights", { weights: "int8x2" }],
+    ["int8, two-part weights, per-token activations", { weights: "int8x2", activations: "token" }],
+    ["int8 MLP only (fc1, fc2)", { include: isMlp }],
+    ["int8 MLP only, per-token activations", { include: isMlp, activations: "token" }],
+    ["int8 attention only (q, k, v, output)", { include: isAttention }],
+    ["int8 all but q, k", { include: (m) => m.index % 6 > 1 }],
+    ["int8 v, output only", { include: (m) => m.index % 6 === 2 || m.index % 6 === 3 }],
+    ["int8 fc1 only", { include: (m) => m.index % 6 === 4 }],
+    ["int8 fc2 only", { include: (m) => m.index % 6 === 5 }],
+    ["int8, last block fp32", { include: (m) => m.index < m.count - 6 }],
+  ] as [string, QuantizeOptions][]).map(([name, o]): [string, (b: Uint8Array) => Uint8Array] => [
+    name,
+    (b) => quantizeMatMulsInt8(b, o).bytes,
+  ]),
+];
+
+if (import.meta.main) {
+  const env = (k: string, d: string) => Deno.env.get(k) ?? d;
+  const side = Number(env("BENCH_AGREEMENT_SIDE", "448"));
+  const categories = env("BENCH_AGREEMENT_CATEGORIES", "car(G),car(M)").split(",");
+  const runs = Number(env("BENCH_AGREEMENT_RUNS", "5"));
+  const willow = env(
+    "DATA_PFWILLOW",
+    new URL("../../../shared/data/pf-willow", import.meta.url).pathname,
+  );
+  const dir = await Deno.makeTempDir();
+  const fp32 = buildTinyVitGraph({ dim: 384, heads: 6, depth: 12, seed: 1 });
+  const files = VARIANTS.map(([name, make], i) => ({ name, id: `v${i}`, bytes: make(fp32) }));
+  const descriptors = [];
+  for (const f of files) {
+    await Deno.writeFile(join(dir, `${f.id}.onnx`), f.bytes);
+    descriptors.push(
+      tinyVitDescriptor(f.id, join(dir, `${f.id}.onnx`), {
+        feature_dim: 384,
+        resolutions: { min: 112, max: 840 },
+      }),
+    );
+  }
+  await Deno.writeTextFile(join(dir, "models.json"), JSON.stringify(descriptors));
+  const config = loadConfig({
+    WORKERS: "1",
+    KV_PATH: ":memory:",
+    MODELS_CONFIG: join(dir, "models.json"),
+    MODEL_CACHE: join(dir, "cache"),
+    DATA_PFWILLOW: willow,
+    DEFAULT_MODEL: "v0",
+    ORT_BACKEND: "native",
+  });
+  const services = await createServices(config, { startModel: "v0", jobs: false });
+  configureOrt({ numThreads: navigator.hardwareConcurrency });
+  const pixels = new Float32Array(3 * side * side).map((_, i) => Math.sin(i * 0.001));
+  const feeds = { pixel_values: { data: pixels, dims: [1, 3, side, side] } };
+  try {
+    await services.ready;
+    const deps = {
+      pool: services.pool,
+      registry: services.registry,
+      resolveModel: services.resolveModel,
+      defaultModel: "v0",
+      roots: config.datasets,
+    };
+    const req = EvaluateRequestSchema.parse({
+      dataset: "pfwillow",
+      categories,
+      resolution: side,
+      localizer: "nn",
+      return_predictions: true,
+    });
+    console.log(
+      `\nint8 agreement: random-weight ViT-S/14 (12 blocks) @ ${side}, PF-WILLOW ` +
+        `${categories.join(" + ")}, nn matches identical to fp32; one native forward, ` +
+        `fastest of ${runs} rounds over all variants after 1 warm-up, ` +
+        `${navigator.hardwareConcurrency} thread(s)`,
+    );
+    console.log(
+      "| variant | identical | % | median / max px of disagreements | PCK@0.1 | forward ms | vs fp32 |",
+    );
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    // Agreement first, through the service; then the forwards, timed in
+    // rounds over every variant so load from other work hits them alike.
+    let reference: EvaluationReport | undefined;
+    const rows: { name: string; report: EvaluationReport; agreement: PredictionAgreement }[] = [];
+    for (const f of files) {
+      const report = await evaluatePrepared(
+        await prepareEvaluation({ ...req, model: f.id }, deps),
+        deps,
+      );
+      reference ??= report;
+      rows.push({
+        name: f.name,
+        report,
+        agreement: comparePredictions(report.predictions!, reference.predictions!),
+      });
+    }
+    const sessions = [];
+    for (const f of files) {
+      const s = await createSession(f.bytes, { label: f.name, backend: "native" });
+      await s.run(feeds);
+      sessions.push(s);
+    }
+    const fastest = sessions.map(() => Infinity);
+    for (let round = 0; round < runs; round++) {
+      for (const [i, s] of sessions.entries()) {
+        const t0 = performance.now();
+        await s.run(feeds);
+        fastest[i] = Math.min(fastest[i], performance.now() - t0);
+      }
+    }
+    for (const s of sessions) await s.release();
+    for (const [i, { name, report, agreement: a }] of rows.entries()) {
+      const d = a.disagreement_px;
+      const pck = report.pck.per_image.all["0.1"];
+      console.log(
+        `| ${name} | ${a.identical}/${a.points} | ${(100 * a.share!).toFixed(2)} | ${
+          d ? `${d.median.toFixed(0)} / ${d.max.toFixed(0)}` : "-"
+        } | ${pck === null ? "-" : (100 * pck).toFixed(2)} | ${fastest[i].toFixed(0)} | ${
+          (fastest[0] / fastest[i]).toFixed(2)
+        }x |`,
+      );
+    }
+  } finally {
+    await services.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
