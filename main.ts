@@ -15,10 +15,12 @@ import { loadConfig, type ServiceConfig } from "./service/config.ts";
 import { createServices } from "./service/services.ts";
 import { HttpServer, type ShutdownReport } from "./service/http_server.ts";
 import { connectionCap, raiseFdLimit } from "./service/fd_limit.ts";
+import { listenAddress } from "./service/listen_address.ts";
+import { startMallocTrim } from "./service/malloc_trim.ts";
 
 /** A running service. */
 export interface RunningService {
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  /** Base URL to reach it from this machine, e.g. `http://127.0.0.1:8000` (loopback for a wildcard bind). */
   url: string;
   /** Resolves when the default model is loaded and has run once in every worker. */
   ready: Promise<void>;
@@ -48,6 +50,11 @@ export async function startService(
   const services = await createServices(config, { workerUrl: options.workerUrl });
   services.ready.catch((e) => console.error("Default model failed to load:", e));
   const app = createApp(services);
+  const trim = startMallocTrim({
+    intervalMs: config.server.mallocTrimMs,
+    idle: () => services.pool.stats().busy === 0,
+  });
+  if (trim.note && config.server.mallocTrimMs > 0) log(`Giving freed memory back: ${trim.note}`);
   const maxConnections = config.server.maxConnections ?? connectionCap(limit);
   const server = HttpServer.listen((req, info) => app.fetch(req, info), {
     hostname: config.host,
@@ -59,10 +66,9 @@ export async function startService(
     onWarning: (m) => console.warn(m),
   });
   const addr = server.addr;
-  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+  const { url, line } = listenAddress(addr);
   log(
-    `Listening on ${url} (workers starting; see /readyz); up to ${maxConnections} connections` +
+    `Listening on ${line} (workers starting; see /readyz); up to ${maxConnections} connections` +
       (limit ? ` (open-file limit ${limit.soft}${note ? `: ${note}` : ""})` : ""),
   );
   if (services.apiKeys.length === 0 && !LOOPBACK.test(config.host)) {
@@ -80,6 +86,7 @@ export async function startService(
         server.shutdown(config.server.drainMs),
         services.dispose(config.server.drainMs),
       ]);
+      trim.stop();
       return { ...report, jobs };
     },
   };

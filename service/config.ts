@@ -13,6 +13,7 @@
  * | `ORT_THREADS` | `1` | onnxruntime threads per worker (raise it when `WORKERS` is below the core count) |
  * | `ORT_BACKEND` | `auto` | `auto` (hardware WebGPU, else native, else WASM), `wasm`, `webgpu`, `native` |
  * | `QUEUE_MAX` | `32` | requests that may wait for a worker before 503 |
+ * | `MAX_INFLIGHT` | `WORKERS` + `QUEUE_MAX` | requests for the workers admitted at once, counted from before their body is read (beyond: 503) |
  * | `WORKER_RETRY_MS` / `WORKER_RETRY_MAX_MS` | `500` / `30000` | a worker whose model load failed is tried again after this, doubling up to the max |
  * | `DEADLINE_MS` | `120000` | per-request deadline before 504 |
  * | `MAX_IMAGE_BYTES` | `20000000` | bytes per image |
@@ -38,6 +39,7 @@
  * | `HEADER_TIMEOUT_MS` | `10000` | longest wait for a new connection's request headers |
  * | `BODY_TIMEOUT_MS` | `30000` | longest a request body may take to arrive (the connection is cut) |
  * | `IDLE_TIMEOUT_MS` | `5000` | longest a kept-alive connection waits for its next request |
+ * | `MALLOC_TRIM_MS` | `5000` | while no worker is busy, freed heap memory goes back to the OS this often (`0`: off) |
  * | `DRAIN_MS` | `20000` | on SIGTERM/SIGINT, how long requests in flight may finish |
  * | `API_KEYS` | none | bearer keys (comma separated); set, every `/v1` route needs one |
  * | `API_KEYS_FILE` | none | file with one key per line (`#` comments), added to `API_KEYS` |
@@ -92,6 +94,7 @@ const ConfigSchema = z.object({
   WORKERS: int(1).optional(),
   ORT_THREADS: int(1).optional(),
   QUEUE_MAX: int(0).default(32),
+  MAX_INFLIGHT: int(1).optional(),
   DEADLINE_MS: int(1).default(120_000),
   WORKER_RETRY_MS: int(1).default(500),
   WORKER_RETRY_MAX_MS: int(1).default(30_000),
@@ -124,6 +127,7 @@ const ConfigSchema = z.object({
   BODY_TIMEOUT_MS: int(1).default(30_000),
   IDLE_TIMEOUT_MS: int(1).default(5_000),
   DRAIN_MS: int(0).default(20_000),
+  MALLOC_TRIM_MS: int(0).default(5_000),
   API_KEYS: z.string().optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   OPEN_LISTINGS: z.enum(["0", "1", "true", "false"]).default("0"),
@@ -149,6 +153,7 @@ const ConfigSchema = z.object({
     bodyTimeoutMs: e.BODY_TIMEOUT_MS,
     idleTimeoutMs: e.IDLE_TIMEOUT_MS,
     drainMs: e.DRAIN_MS,
+    mallocTrimMs: e.MALLOC_TRIM_MS,
   },
   access: {
     keys: keyList(e.API_KEYS),
@@ -161,6 +166,8 @@ const ConfigSchema = z.object({
     size: e.WORKERS,
     numThreads: e.ORT_THREADS,
     maxQueue: e.QUEUE_MAX,
+    /** Unset: the pool's size plus its queue, worked out where the pool is made. */
+    maxInFlight: e.MAX_INFLIGHT,
     deadlineMs: e.DEADLINE_MS,
     retryMs: e.WORKER_RETRY_MS,
     retryMaxMs: Math.max(e.WORKER_RETRY_MS, e.WORKER_RETRY_MAX_MS),

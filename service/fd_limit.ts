@@ -36,11 +36,37 @@ function reserved(soft: number): number {
 }
 
 /**
- * Reads the limit from `/proc/self/limits` (Linux).
+ * Reads the limit: libc's `getrlimit` (Linux, `--allow-ffi`), else
+ * `/proc/self/limits`, which Deno lets only `--allow-all` read (so under
+ * `deno task start`'s permissions the limit was never known, nor raised).
  *
  * @returns The limit, or null where it cannot be read.
  */
 export async function readFdLimit(): Promise<FdLimit | null> {
+  return getrlimit() ?? await readProcLimits();
+}
+
+function getrlimit(): FdLimit | null {
+  if (Deno.build.os !== "linux") return null;
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+    });
+    try {
+      // struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; } with 64-bit rlim_t.
+      const buffer = new BigUint64Array(2);
+      if (libc.symbols.getrlimit(RLIMIT_NOFILE, new Uint8Array(buffer.buffer)) !== 0) return null;
+      const value = (v: bigint) => (v === 0xffffffffffffffffn ? Infinity : Number(v));
+      return { soft: value(buffer[0]), hard: value(buffer[1]) };
+    } finally {
+      libc.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+async function readProcLimits(): Promise<FdLimit | null> {
   try {
     const text = await Deno.readTextFile("/proc/self/limits");
     const m = text.match(/^Max open files\s+(\S+)\s+(\S+)/m);

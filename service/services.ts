@@ -65,6 +65,12 @@ export interface Services {
   evaluation: EvaluationDeps;
   /** Jobs in the shared KV, and their views; absent where jobs are off (the eval command). */
   jobs?: { store: JobStore; views: JobViews };
+  /**
+   * Requests for the workers admitted now (from before their body is read
+   * until their answer is made) and the most at once (`MAX_INFLIGHT`): what
+   * bounds the request bodies held in memory.
+   */
+  inFlight: { now: number; max: number };
 }
 
 /** {@linkcode Services} being started, with their readiness and teardown. */
@@ -123,12 +129,11 @@ export async function createServices(
     maxQueue: options.pool?.maxQueue ?? config.pool.maxQueue,
     workerUrl: options.workerUrl,
   });
-  let started = false;
-  const readyPromise = store.resolve(options.startModel ?? defaultModel)
-    .then((model) => {
-      started = true;
-      return pool.start(model);
-    });
+  // Resolving the start model (a download, a file that may appear later) is
+  // part of loading it: a failure is retried by the pool with its back-off.
+  const readyPromise = pool.start(() => store.resolve(options.startModel ?? defaultModel));
+  // It may fail before the caller, still awaiting the jobs KV below, can listen: not unhandled.
+  readyPromise.catch(() => {});
   const runs = new RunsStore(config.runs.dir, config.runs);
   const evaluation: EvaluationDeps = {
     pool,
@@ -145,11 +150,12 @@ export async function createServices(
     defaultModel,
     resolveModel: evaluation.resolveModel,
     // From the pool's counts, not the start: a failed load retried later heals it.
-    isReady: () => started && pool.stats().ready === pool.size,
+    isReady: () => pool.stats().ready === pool.size,
     apiKeys,
     runs,
     evaluation,
     jobs: jobs && { store: jobs.store, views: jobs.views },
+    inFlight: { now: 0, max: config.pool.maxInFlight ?? pool.size + config.pool.maxQueue },
     ready: readyPromise,
     async dispose(drainMs = 0) {
       const outcome = jobs ? await jobs.close(drainMs) : "jobs off";

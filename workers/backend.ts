@@ -65,7 +65,8 @@ export async function hardwareGpuAdapter(): Promise<{ description: string } | nu
  * On Linux, a hardware adapter needs a device node (`/dev/dri/*` for DRM
  * drivers, `/dev/nvidia*` for NVIDIA's). Without one, asking for an adapter
  * can only find a software one, and the graphics stack prints display
- * warnings (`XDG_RUNTIME_DIR is invalid`) while it looks, so it is not asked.
+ * warnings (`XDG_RUNTIME_DIR is invalid`, from libwayland while Mesa's
+ * Vulkan driver looks) while it looks, so it is not asked.
  */
 function mayHaveGpuDevice(): boolean {
   if (Deno.build.os !== "linux") return true;
@@ -75,7 +76,27 @@ function mayHaveGpuDevice(): boolean {
     }
     return false;
   } catch {
-    return true;
+    // Deno lets only --allow-all read /dev; under `deno task start`'s
+    // permissions libc's access() (--allow-ffi) still tells whether the nodes exist.
+    return devicesByAccess() ?? true;
+  }
+}
+
+/** Whether a GPU device node exists, by libc's `access()`; null where libc cannot be called. */
+function devicesByAccess(): boolean | null {
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      access: { parameters: ["buffer", "i32"], result: "i32" },
+    });
+    try {
+      const exists = (path: string) =>
+        libc.symbols.access(new TextEncoder().encode(`${path}\0`), 0 /* F_OK */) === 0;
+      return ["/dev/dri", "/dev/nvidiactl", "/dev/nvidia0"].some(exists);
+    } finally {
+      libc.close();
+    }
+  } catch {
+    return null;
   }
 }
 

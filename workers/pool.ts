@@ -11,7 +11,10 @@
  * A worker whose model load fails (an error, or the worker dying) is
  * stopped and started again after a back-off that doubles from `retryMs` to
  * `retryMaxMs` per slot, for as long as the pool lives: a model file fixed
- * later, or a transient fault, heals without a restart. While no worker is
+ * later, or a transient fault, heals without a restart. The model itself may
+ * be given as a function that resolves it (a download, a file that is not
+ * there yet): a failed resolution is a failed load of every slot, retried
+ * with the same back-off. While no worker is
  * ready and none is loading, tasks fail at once with
  * {@linkcode WorkersNotReadyError} (503 + `Retry-After`) instead of waiting
  * for their deadline.
@@ -126,6 +129,9 @@ interface Slot {
   retry?: { timer: ReturnType<typeof setTimeout>; at: number };
 }
 
+/** The start model, or what resolves it (tried again with back-off when it fails). */
+export type ModelSource = ModelRef | (() => Promise<ModelRef>);
+
 const CORES = navigator.hardwareConcurrency || 1;
 
 // Captured when the pool module loads: onnxruntime-web, once used in this
@@ -139,6 +145,8 @@ export class WorkerPool {
   #slots: Slot[] = [];
   #queue: Task[] = [];
   #model?: ModelRef;
+  #source?: () => Promise<ModelRef>;
+  #resolving?: Promise<ModelRef>;
   #closed = false;
   #restarts = 0;
   #completed = 0;
@@ -176,18 +184,52 @@ export class WorkerPool {
    * Starts the workers and loads `model` in each (a session created and run
    * once).
    *
-   * @param model The default model.
+   * @param model The default model, or a function that resolves it; a
+   *   failed resolution counts as a failed load in every slot.
    * @returns Resolves when every worker is ready; rejects with the first
-   *   failed load (the pool goes on retrying it with back-off).
+   *   failed load or resolution (the pool goes on retrying it with back-off).
    * @throws {Error} The load error when the model cannot be loaded.
    */
-  start(model: ModelRef): Promise<void> {
-    this.#model = model;
+  start(model: ModelSource): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => {
       this.#readyWaiters.push({ resolve, reject });
     });
-    for (let i = 0; i < this.#options.size; i++) this.#slots.push(this.#spawn(0));
+    if (typeof model !== "function") {
+      this.#model = model;
+      for (let i = 0; i < this.#options.size; i++) this.#slots.push(this.#spawn(0));
+      return ready;
+    }
+    this.#source = model;
+    for (let i = 0; i < this.#options.size; i++) {
+      const slot: Slot = { id: this.#nextWorkerId++, ready: false, loadFailures: 0 };
+      this.#slots.push(slot);
+      this.#launch(slot, 0);
+    }
     return ready;
+  }
+
+  /**
+   * Starts a worker in `slot` (carrying its back-off), resolving the model
+   * first while it is not: one resolution at a time serves every slot, and
+   * its failure is the slot's failed load.
+   */
+  #launch(slot: Slot, failures: number): void {
+    const index = this.#slots.indexOf(slot);
+    if (index < 0 || this.#closed) return;
+    if (this.#model) {
+      if (failures > 0) this.#restarts++;
+      this.#slots[index] = this.#spawn(failures);
+      return;
+    }
+    this.#resolving ??= this.#source!().then((m) => this.#model = m).finally(() => {
+      this.#resolving = undefined;
+    });
+    this.#resolving.then(
+      () => this.#launch(slot, failures),
+      (e) => {
+        if (this.#slots.includes(slot) && !this.#closed) this.#loadFailed(slot, e as Error);
+      },
+    );
   }
 
   /** The configured number of workers (what `/readyz` waits for). */
@@ -408,12 +450,7 @@ export class WorkerPool {
     if (this.#closed) return;
     const failures = ++slot.loadFailures;
     const delay = Math.min(this.#options.retryMaxMs, this.#options.retryMs * 2 ** (failures - 1));
-    const timer = setTimeout(() => {
-      const index = this.#slots.indexOf(slot);
-      if (index < 0 || this.#closed) return;
-      this.#restarts++;
-      this.#slots[index] = this.#spawn(failures);
-    }, delay);
+    const timer = setTimeout(() => this.#launch(slot, failures), delay);
     slot.retry = { timer, at: Date.now() + delay };
     // Nothing may be able to take the queued tasks any more: tell them now.
     const unservable = this.#unservableError();
@@ -433,7 +470,7 @@ export class WorkerPool {
       : 1;
     const e = this.#loadError;
     return new WorkersNotReadyError(
-      this.#slots.length === 0
+      !this.#loadError
         ? "No inference worker is ready: the workers are starting"
         : `No inference worker is ready: every model load failed (last: ${
           e instanceof ServiceError ? e.code : "internal_error"

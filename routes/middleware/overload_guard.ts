@@ -1,8 +1,10 @@
 /**
  * Refuses work early when the worker pool cannot take it: with every worker
- * busy and the queue full, a request that would dispatch to the pool is
- * answered `503 overloaded` (with `Retry-After`) before its body is read,
- * so a flood of large uploads costs no memory or parsing.
+ * busy and the queue full, or with `MAX_INFLIGHT` requests for the workers
+ * already admitted (still reading their bodies, queued or running), a request
+ * that would dispatch to the pool is answered `503 overloaded` (with
+ * `Retry-After`) before its body is read, so a flood of large uploads costs
+ * no memory or parsing: at most `MAX_INFLIGHT` bodies are held at once.
  *
  * @example Usage
  * ```ts ignore
@@ -23,7 +25,7 @@ import { PoolSaturatedError } from "../../errors/mod.ts";
  */
 export function overloadGuard(): MiddlewareHandler<AppEnv> {
   return async function overloadGuard(c, next) {
-    const { pool, config } = c.var.services;
+    const { pool, config, inFlight } = c.var.services;
     const s = pool.stats();
     if (s.busy >= s.ready && s.queued >= config.pool.maxQueue) {
       throw new PoolSaturatedError(
@@ -31,6 +33,17 @@ export function overloadGuard(): MiddlewareHandler<AppEnv> {
         { details: { queued: s.queued, max_queue: config.pool.maxQueue } },
       );
     }
-    await next();
+    if (inFlight.now >= inFlight.max) {
+      throw new PoolSaturatedError(
+        `Cannot accept the request: ${inFlight.now} requests are already in flight`,
+        { details: { in_flight: inFlight.now, max_in_flight: inFlight.max } },
+      );
+    }
+    inFlight.now++;
+    try {
+      await next();
+    } finally {
+      inFlight.now--;
+    }
   };
 }

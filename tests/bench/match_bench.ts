@@ -10,10 +10,13 @@
  * the 90-pair PF-WILLOW evaluation for several `WORKERS` x `ORT_THREADS` layouts
  * and its pairs/s against the official per-pair loop in PyTorch
  * (`./official_loop.py`, when a python3 here imports torch); `/v1/match`'s
- * decode + preprocess against commit bbfb6a0 (`./stages_bench.ts`); peak RSS.
+ * decode + preprocess against commit bbfb6a0 (`./stages_bench.ts`); the
+ * server's resident set through a burst, in a child process (`./rss_bench.ts`);
+ * peak RSS of the bench process.
  *
  * Trims: `BENCH_RUNS`, `BENCH_EVAL_LAYOUTS`, `BENCH_EVAL_ROUNDS`,
- * `BENCH_OFFICIAL_PAIRS`, `BENCH_BACKEND`.
+ * `BENCH_OFFICIAL_PAIRS`, `BENCH_BACKEND`, `BENCH_RSS_MATCHES`, `BENCH_RSS_SIDE`,
+ * `BENCH_RSS_IDLE_S`, `BENCH_RSS_ENV`.
  *
  * Prints figures and ratios; asserts nothing about speed.
  *
@@ -30,6 +33,7 @@ import { benchEvaluatePath, peakRssMiB } from "./evaluate_bench.ts";
 import { benchPreprocess } from "./preprocess_bench.ts";
 import { benchMatchStages } from "./stages_bench.ts";
 import { benchExtraction } from "./extraction_bench.ts";
+import { benchRss } from "./rss_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -144,6 +148,9 @@ await benchEvaluatePath();
 
 // Extraction per backend and dtype (fp32, int8), ViT-S and ViT-B at 448 and 840.
 await benchExtraction();
+
+// The server alone (a child process) through a burst of large and hostile requests.
+await benchRss();
 
 console.log(
   `\npeak RSS of the bench process, whole run: ${(await peakRssMiB())?.toFixed(0) ?? "n/a"} MiB`,

@@ -150,6 +150,44 @@ Deno.test("a full queue answers 503 overloaded with Retry-After at once", async 
   }, { workerUrl: FAULTY });
 });
 
+Deno.test("MAX_INFLIGHT: past so many admitted requests, the next is 503 overloaded before its body is read", async () => {
+  const png = await willowImage("car(G)/Cars_006a.png");
+  await withService({ MAX_INFLIGHT: "1", DEFAULT_MODEL: "dsift" }, async (url) => {
+    // A client that sends headers and the start of a body, then stalls: admitted, holding its slot.
+    let finish!: () => void;
+    const stalled = new Promise<void>((r) => finish = r);
+    const boundary = "stalled-boundary";
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode(`--${boundary}\r\n`));
+        await stalled;
+        controller.close();
+      },
+    });
+    const first = fetch(`${url}/v1/match`, {
+      method: "POST",
+      body,
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+      duplex: "half",
+    } as RequestInit);
+    let refused;
+    do {
+      refused = await postMatch(url, matchForm(png, png, points(3)));
+    } while (refused.status !== 503);
+    assertError(refused, 503, "overloaded");
+    assert.equal(refused.json.error.details.max_in_flight, 1);
+    assert.equal(refused.headers.get("retry-after"), "1");
+
+    // The stalled body ends (no image in it): a 4xx, its slot is free again, the next is served.
+    finish();
+    const answer = await first;
+    await answer.body?.cancel();
+    assert.equal(Math.floor(answer.status / 100), 4);
+    const ok = await postMatch(url, matchForm(png, png, points(3)));
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  });
+});
+
 Deno.test("a request past its deadline answers 504 deadline_exceeded", async () => {
   const png = await willowImage("car(G)/Cars_006a.png");
   // The 500 ms deadline is sized for dsift's speed, so this test serves dsift.

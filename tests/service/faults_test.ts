@@ -72,3 +72,42 @@ Deno.test("a default model that fails to load: /readyz 503 failing, requests 503
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a default model whose file is not there yet: resolution retried with back-off, /readyz 503 failing, healed once the file appears", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/later.onnx`;
+  const config = `${dir}/models.json`;
+  await Deno.writeTextFile(config, JSON.stringify([tinyVitDescriptor("tiny-later", file)]));
+  const image = await willowImage("car(G)/Cars_006a.png");
+  const env = {
+    MODELS_CONFIG: config,
+    DEFAULT_MODEL: "tiny-later",
+    MODEL_CACHE: `${dir}/cache`,
+    WORKER_RETRY_MS: "50",
+    WORKER_RETRY_MAX_MS: "200",
+  };
+  try {
+    await withService(env, async (url) => {
+      const failing = await readiness(url, (b) => b.status === "failing");
+      assert.equal(failing.status, 503);
+      const pool = (failing.body as unknown as { pool: Record<string, unknown> }).pool;
+      assert.equal(pool.ready, 0);
+      assert.equal(pool.load_error, "model_unavailable");
+
+      // A match meanwhile is a 503 with a code (its own resolution of the model fails the same way).
+      const refused = await postMatch(url, matchForm(image, image, [[120, 80]]));
+      assert.equal(refused.status, 503);
+      assert.ok(["model_unavailable", "workers_not_ready"].includes(refused.json.error.code));
+
+      // The file appears: the next resolution finds it and the worker loads it.
+      await Deno.writeFile(file, buildTinyVitGraph({ seed: 3 }));
+      const ready = await readiness(url, (b) => b.status === "ready");
+      assert.equal(ready.status, 200);
+      const ok = await postMatch(url, matchForm(image, image, [[120, 80]], { resolution: "112" }));
+      assert.equal(ok.status, 200, JSON.stringify(ok.json));
+      assert.equal(ok.json.model, "tiny-later");
+    }, { awaitReady: false });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -268,3 +268,32 @@ Deno.test("the service survives 1,100 idle connections under a 1,024 descriptor 
     await child.stderr.cancel().catch(() => {});
   }
 });
+
+Deno.test("under deno task start's permissions (no --allow-all) the open-file limit is read and raised", async () => {
+  const hard = (await raiseFdLimit()).limit?.hard ?? 0;
+  if (hard <= 1024) {
+    console.log(`skipped: the hard open-file limit here is ${hard}, nothing to raise from 1024`);
+    return;
+  }
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const flags = "--allow-net --allow-read --allow-env --allow-write --allow-ffi";
+  const child = new Deno.Command("bash", {
+    args: ["-c", `ulimit -Sn 1024 && exec "${Deno.execPath()}" run ${flags} "${main}"`],
+    env: { HOST: "127.0.0.1", PORT: "0", WORKERS: "1", KV_PATH: ":memory:", ACCESS_LOG: "0" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  child.kill("SIGTERM");
+  await reader.cancel();
+  await child.status;
+  assert.match(out, /^Listening on /);
+  const limit = hard === Infinity ? "Infinity" : String(hard);
+  assert.ok(out.includes(`(open-file limit ${limit})`), out);
+});
