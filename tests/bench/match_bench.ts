@@ -2,7 +2,8 @@
  * `deno task bench`: time to ready of a cold start (empty model cache, so the
  * TF.js conversion of the default model is included) and of a warm one (the
  * same cache); per-stage times of `/v1/match` on a real PF-WILLOW pair
- * with the default model, through the real server and worker pool; feature
+ * with the default model, through the real server and worker pool, and how
+ * long issue 11's 36 MP 16-bit PNG takes to be refused from its header; feature
  * extraction time of the same model at the same resolution on every backend
  * this machine has, side by side; the preprocessing of each resample mode; the
  * cost volume as an ONNX graph against the TypeScript reference loop; then the
@@ -33,6 +34,7 @@ import { benchEvaluatePath, peakRssMiB } from "./evaluate_bench.ts";
 import { benchPreprocess } from "./preprocess_bench.ts";
 import { benchMatchStages } from "./stages_bench.ts";
 import { benchExtraction } from "./extraction_bench.ts";
+import { pngWithClaimedSize } from "../fixtures/images.ts";
 import { benchRss } from "./rss_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
@@ -89,6 +91,21 @@ async function benchMatch(): Promise<void> {
       (stages[k] ??= []).push(v);
     }
   }
+  // Issue 11's hostile image: 280 KB of file, a 36 MP 16-bit header. It must be
+  // refused from the header, before anything is inflated.
+  const big = await pngWithClaimedSize(7360, 4912, 16, 2);
+  const refused: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const form = new FormData();
+    form.set("source", new Blob([big as BlobPart]), "big.png");
+    form.set("target", new Blob([target]), "b.png");
+    form.set("points", points);
+    const s = performance.now();
+    const res = await fetch(`${service.url}/v1/match`, { method: "POST", body: form });
+    const code = (await res.json()).error?.code;
+    refused.push(performance.now() - s);
+    if (res.status !== 413) throw new Error(`36 MP PNG: ${res.status} ${code}`);
+  }
   await service.close();
   await Deno.remove(cacheDir, { recursive: true });
   console.log(
@@ -98,6 +115,13 @@ async function benchMatch(): Promise<void> {
     console.log(`  ${k.padEnd(11)} ${median(v).toFixed(2)}`);
   }
   console.log(`  ${"http wall".padEnd(11)} ${median(wall).toFixed(2)}`);
+  console.log(
+    `  a 36 MP 16-bit PNG (${
+      (big.length / 1024).toFixed(0)
+    } KB file) refused 413 from its header: ${median(refused).toFixed(2)} ms wall (${
+      (median(refused) / median(wall)).toFixed(2)
+    }x a normal match)`,
+  );
   console.log(
     `  peak RSS of this process (the server and its worker run in it): ${
       (await peakRssMiB())?.toFixed(0) ?? "n/a"
