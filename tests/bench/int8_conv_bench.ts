@@ -196,13 +196,47 @@ function quantizeConvsInt8(
 }
 
 /** The rows: which parts of the default get int8 convs, and which of their convs. */
-const VARIANTS: { name: string; mnv3: boolean; nanodet: boolean; groups: "dense" | "all" }[] = [
+const VARIANTS: {
+  name: string;
+  mnv3: boolean;
+  nanodet: boolean;
+  groups: "dense" | "all" | "rounded";
+}[] = [
   { name: "fp32 (the default)", mnv3: false, nanodet: false, groups: "dense" },
   { name: "int8 dense convs, both parts", mnv3: true, nanodet: true, groups: "dense" },
   { name: "int8 dense convs, nanodet-coco only", mnv3: false, nanodet: true, groups: "dense" },
   { name: "int8 dense convs, mnv3-coco only", mnv3: true, nanodet: false, groups: "dense" },
   { name: "int8 dense + depthwise convs, both parts", mnv3: true, nanodet: true, groups: "all" },
+  {
+    name: "fp32, dense conv weights rounded to int8 (diagnostic)",
+    mnv3: true,
+    nanodet: true,
+    groups: "rounded",
+  },
 ];
+
+/**
+ * The fp32 graph with each dense conv's weight replaced by its int8
+ * rounding (`(q - 128) w_scale`), convolved in float: the weights' share of
+ * the error alone.
+ */
+function roundedConvWeights(bytes: Uint8Array): Uint8Array {
+  const model = readOnnxModel(bytes);
+  const weights = new Set(
+    model.graph.nodes
+      .filter((n) => n.opType === "Conv" && intAttribute(n, "group", 1) === 1)
+      .map((n) => n.inputs[1]),
+  );
+  model.graph.initializers = model.graph.initializers.map((t) => {
+    const v = weights.has(t.name) && t.dims.length === 4 ? t.floats() : null;
+    if (!v) return t;
+    const { q, scale } = quantizeChannelsUint8(v, t.dims[0]);
+    const per = v.length / t.dims[0];
+    const r = Float32Array.from(q, (x, i) => (x - 128) * scale[Math.floor(i / per)]);
+    return OnnxTensor.from(t.name, t.dims, TENSOR_TYPE.float, new Uint8Array(r.buffer));
+  });
+  return writeOnnxModel(model);
+}
 
 if (import.meta.main) {
   const runs = Number(Deno.env.get("BENCH_CONV_RUNS") ?? "10");
@@ -226,6 +260,7 @@ if (import.meta.main) {
     fp32: { bytes, quantized: 0 },
     dense: quantizeConvsInt8(bytes, "dense"),
     all: quantizeConvsInt8(bytes, "all"),
+    rounded: { bytes: roundedConvWeights(bytes), quantized: 0 },
   }));
   const descriptors: unknown[] = [];
   for (const [i, p] of parts.entries()) {
