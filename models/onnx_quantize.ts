@@ -30,8 +30,8 @@
  * imports stay fp32: quantizing one changes nothing. Convolutions earn
  * nothing in int8 here: onnxruntime's CPU `ConvInteger` (uint8 weights, one
  * zero point 128 with per-channel symmetric scales applied after it) ran the
- * learned default's parts 1.3-1.6x slower than its fp32 convs, which fuse
- * with their activations, and matched only 92% of fp32's nn matches on
+ * learned default's parts 1.3-1.7x slower natively than its fp32 convs,
+ * which fuse with their activations, and matched only 92% of fp32's nn matches on
  * PF-WILLOW (`tests/bench/int8_conv_bench.ts`; README, "int8 agreement").
  *
  * @example Usage

@@ -22,9 +22,9 @@
  * Each variant runs through the normal evaluation (`nn` localizer,
  * predictions returned) on every PF-WILLOW pair, its matches compared point
  * by point with the fp32 default's (`evaluation/agreement.ts`); then one
- * native forward of each part at its side (mnv3-coco 384, nanodet-coco 208)
- * is timed, fastest of `BENCH_CONV_RUNS` rounds (default 10) over all
- * graphs, at 1 and at 2 threads. `DATA_PFWILLOW` (default
+ * forward of each part at its side (mnv3-coco 384, nanodet-coco 208) is
+ * timed on the native and the WASM backend, fastest of `BENCH_CONV_RUNS`
+ * rounds (default 10) over all graphs, at 1 and at 2 threads. `DATA_PFWILLOW` (default
  * `../shared/data/pf-willow`). Run alone:
  * `deno run -A tests/bench/int8_conv_bench.ts` (under a minute on 2 cores).
  *
@@ -332,11 +332,13 @@ if (import.meta.main) {
     console.log("| --- | ---: | ---: | ---: | ---: |");
     for (const r of rows) console.log(r);
     console.log(
-      `\none native forward per part, fastest of ${runs} rounds over all graphs (ms):` +
-        `\n| part @ side | threads | fp32 | int8 dense | vs fp32 | int8 dense + depthwise | vs fp32 | convs quantized (dense / all) |` +
-        "\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      `\none forward per part, fastest of ${runs} rounds over all graphs (ms):` +
+        `\n| part @ side | backend | threads | fp32 | int8 dense | vs fp32 | int8 dense + depthwise | vs fp32 | convs quantized (dense / all) |` +
+        "\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
-    for (const threads of [1, 2]) {
+    for (
+      const [backend, threads] of [["native", 1], ["native", 2], ["wasm", 1], ["wasm", 2]] as const
+    ) {
       configureOrt({ numThreads: threads });
       for (const [i, p] of parts.entries()) {
         const side = p.side;
@@ -345,7 +347,7 @@ if (import.meta.main) {
         const g = graphs[i];
         const sessions = [];
         for (const x of [g.fp32, g.dense, g.all]) {
-          const s = await createSession(x.bytes, { label: p.d.id, backend: "native" });
+          const s = await createSession(x.bytes, { label: p.d.id, backend });
           await s.run(feeds);
           sessions.push(s);
         }
@@ -360,7 +362,7 @@ if (import.meta.main) {
         for (const s of sessions) await s.release();
         const [f, dn, al] = fastest;
         console.log(
-          `| ${p.d.id} @ ${side} | ${threads} | ${f.toFixed(1)} | ${dn.toFixed(1)} | ${
+          `| ${p.d.id} @ ${side} | ${backend} | ${threads} | ${f.toFixed(1)} | ${dn.toFixed(1)} | ${
             (f / dn).toFixed(2)
           }x | ${al.toFixed(1)} | ${
             (f / al).toFixed(2)
