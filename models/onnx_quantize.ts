@@ -26,10 +26,13 @@
  * `tests/bench/int8_agreement_bench.ts` measures them).
  *
  * Left in float: products of two activations (attention's `q k^T` and
- * `attn v`), `Gemm`, and convolutions. `ConvInteger` in onnxruntime's CPU
- * provider takes uint8 weights with per-tensor zero points only, which loses
- * too much on per-channel conv weights (and has no fused fast path), so conv
- * nets such as the TF.js imports stay fp32: quantizing one changes nothing.
+ * `attn v`), `Gemm`, and convolutions, so conv nets such as the TF.js
+ * imports stay fp32: quantizing one changes nothing. Convolutions earn
+ * nothing in int8 here: onnxruntime's CPU `ConvInteger` (uint8 weights, one
+ * zero point 128 with per-channel symmetric scales applied after it) ran the
+ * learned default's parts 1.3-1.7x slower natively than its fp32 convs,
+ * which fuse with their activations, and matched only 92% of fp32's nn matches on
+ * PF-WILLOW (`tests/bench/int8_conv_bench.ts`; README, "int8 agreement").
  *
  * @example Usage
  * ```ts
