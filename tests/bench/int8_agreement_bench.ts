@@ -36,7 +36,7 @@ import { EvaluateRequestSchema } from "../../evaluation/request.ts";
 import { evaluatePrepared, prepareEvaluation } from "../../evaluation/run_evaluation.ts";
 import { comparePredictions, type PredictionAgreement } from "../../evaluation/agreement.ts";
 import type { EvaluationReport } from "../../evaluation/report.ts";
-import { createSession } from "../../workers/backend.ts";
+import { fastestForwards } from "./_fastest_forwards.ts";
 import { configureOrt } from "../../workers/ort.ts";
 
 /** The fp32 graph with each MatMul weight replaced by `round(W)`, products in float. */
@@ -170,21 +170,11 @@ if (import.meta.main) {
         agreement: comparePredictions(report.predictions!, reference.predictions!),
       });
     }
-    const sessions = [];
-    for (const f of files) {
-      const s = await createSession(f.bytes, { label: f.name, backend: "native" });
-      await s.run(feeds);
-      sessions.push(s);
-    }
-    const fastest = sessions.map(() => Infinity);
-    for (let round = 0; round < runs; round++) {
-      for (const [i, s] of sessions.entries()) {
-        const t0 = performance.now();
-        await s.run(feeds);
-        fastest[i] = Math.min(fastest[i], performance.now() - t0);
-      }
-    }
-    for (const s of sessions) await s.release();
+    const fastest = await fastestForwards(files.map((f) => f.bytes), feeds, {
+      backend: "native",
+      rounds: runs,
+      label: "int8 variant",
+    });
     for (const [i, { name, report, agreement: a }] of rows.entries()) {
       const d = a.disagreement_px;
       const pck = report.pck.per_image.all["0.1"];

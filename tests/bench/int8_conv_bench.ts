@@ -53,7 +53,7 @@ import { EvaluateRequestSchema } from "../../evaluation/request.ts";
 import { evaluatePrepared, prepareEvaluation } from "../../evaluation/run_evaluation.ts";
 import { comparePredictions } from "../../evaluation/agreement.ts";
 import type { EvaluationReport } from "../../evaluation/report.ts";
-import { createSession } from "../../workers/backend.ts";
+import { fastestForwards } from "./_fastest_forwards.ts";
 import { configureOrt } from "../../workers/ort.ts";
 
 /**
@@ -345,21 +345,11 @@ if (import.meta.main) {
         const pixels = new Float32Array(3 * side * side).map((_, k) => Math.sin(k * 0.001));
         const feeds = { pixel_values: { data: pixels, dims: [1, 3, side, side] } };
         const g = graphs[i];
-        const sessions = [];
-        for (const x of [g.fp32, g.dense, g.all]) {
-          const s = await createSession(x.bytes, { label: p.d.id, backend });
-          await s.run(feeds);
-          sessions.push(s);
-        }
-        const fastest = sessions.map(() => Infinity);
-        for (let round = 0; round < runs; round++) {
-          for (const [k, s] of sessions.entries()) {
-            const t0 = performance.now();
-            await s.run(feeds);
-            fastest[k] = Math.min(fastest[k], performance.now() - t0);
-          }
-        }
-        for (const s of sessions) await s.release();
+        const fastest = await fastestForwards([g.fp32, g.dense, g.all].map((x) => x.bytes), feeds, {
+          backend,
+          rounds: runs,
+          label: p.d.id,
+        });
         const [f, dn, al] = fastest;
         console.log(
           `| ${p.d.id} @ ${side} | ${backend} | ${threads} | ${f.toFixed(1)} | ${dn.toFixed(1)} | ${

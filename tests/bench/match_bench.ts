@@ -49,7 +49,13 @@ function median(xs: number[]): number {
 async function start(cacheDir: string, label: string) {
   const t0 = performance.now();
   const service = await startService(
-    loadConfig({ PORT: "0", HOST: "127.0.0.1", WORKERS: "1", MODEL_CACHE: cacheDir }),
+    loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      WORKERS: "1",
+      MODEL_CACHE: cacheDir,
+      ACCESS_LOG: "0",
+    }),
     { quiet: true },
   );
   await service.ready;
@@ -116,11 +122,9 @@ async function benchMatch(): Promise<void> {
   }
   console.log(`  ${"http wall".padEnd(11)} ${median(wall).toFixed(2)}`);
   console.log(
-    `  a 36 MP 16-bit PNG (${
-      (big.length / 1024).toFixed(0)
-    } KB file) refused 413 from its header: ${median(refused).toFixed(2)} ms wall (${
-      (median(refused) / median(wall)).toFixed(2)
-    }x a normal match)`,
+    `  a 36 MP 16-bit PNG (a ${big.length}-byte file) refused 413 from its header: ${
+      median(refused).toFixed(2)
+    } ms wall (${(median(refused) / median(wall)).toFixed(2)}x a normal match)`,
   );
   console.log(
     `  peak RSS of this process (the server and its worker run in it): ${
