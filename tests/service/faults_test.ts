@@ -1,7 +1,9 @@
 /**
  * Faults through the real server: a default model whose file is not ONNX
  * (the pool retries its load with back-off, `/readyz` says so, requests get
- * a clear 503 at once) and then becomes valid (the service heals unaided).
+ * a clear 503 at once) and then becomes valid (the service heals unaided);
+ * a default model whose file is not there yet (its resolution is retried the
+ * same way).
  *
  * @module
  */
@@ -21,21 +23,30 @@ async function readiness(url: string, done: (body: { status: string }) => boolea
   }
 }
 
-Deno.test("a default model that fails to load: /readyz 503 failing, requests 503 workers_not_ready, healed once the file is valid", async () => {
+/**
+ * A temporary folder whose `models.json` declares the tiny ViT `id` on
+ * `<dir>/<file>` as the default model, with retries fast enough for a test.
+ */
+async function tinyDefaultModel(id: string, file: string) {
   const dir = await Deno.makeTempDir();
-  const file = `${dir}/tiny.onnx`;
-  await Deno.writeTextFile(file, "this is not an ONNX graph\n");
+  const path = `${dir}/${file}`;
   const config = `${dir}/models.json`;
-  await Deno.writeTextFile(config, JSON.stringify([tinyVitDescriptor("tiny-local", file)]));
-  const png = await willowImage("car(G)/Cars_006a.png");
-  const png2 = await willowImage("car(G)/Cars_007a.png");
+  await Deno.writeTextFile(config, JSON.stringify([tinyVitDescriptor(id, path)]));
   const env = {
     MODELS_CONFIG: config,
-    DEFAULT_MODEL: "tiny-local",
+    DEFAULT_MODEL: id,
     MODEL_CACHE: `${dir}/cache`,
     WORKER_RETRY_MS: "50",
     WORKER_RETRY_MAX_MS: "200",
   };
+  return { dir, file: path, env };
+}
+
+Deno.test("a default model that fails to load: /readyz 503 failing, requests 503 workers_not_ready, healed once the file is valid", async () => {
+  const { dir, file, env } = await tinyDefaultModel("tiny-local", "tiny.onnx");
+  await Deno.writeTextFile(file, "this is not an ONNX graph\n");
+  const png = await willowImage("car(G)/Cars_006a.png");
+  const png2 = await willowImage("car(G)/Cars_007a.png");
   try {
     await withService(env, async (url) => {
       const failing = await readiness(url, (b) => b.status === "failing");
@@ -74,18 +85,8 @@ Deno.test("a default model that fails to load: /readyz 503 failing, requests 503
 });
 
 Deno.test("a default model whose file is not there yet: resolution retried with back-off, /readyz 503 failing, healed once the file appears", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/later.onnx`;
-  const config = `${dir}/models.json`;
-  await Deno.writeTextFile(config, JSON.stringify([tinyVitDescriptor("tiny-later", file)]));
+  const { dir, file, env } = await tinyDefaultModel("tiny-later", "later.onnx");
   const image = await willowImage("car(G)/Cars_006a.png");
-  const env = {
-    MODELS_CONFIG: config,
-    DEFAULT_MODEL: "tiny-later",
-    MODEL_CACHE: `${dir}/cache`,
-    WORKER_RETRY_MS: "50",
-    WORKER_RETRY_MAX_MS: "200",
-  };
   try {
     await withService(env, async (url) => {
       const failing = await readiness(url, (b) => b.status === "failing");
