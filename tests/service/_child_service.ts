@@ -91,7 +91,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** Reads a pipe to its end into `sink`, calling `changed` after each chunk. */
 async function collect(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
   sink: (text: string) => void,
   changed: () => void,
 ): Promise<void> {
