@@ -20,6 +20,7 @@
  */
 
 import { PNG } from "pngjs";
+import { type ChildService, startChildService } from "../service/_child_service.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const WILLOW = new URL("../shared/data/pf-willow", ROOT).pathname;
@@ -57,58 +58,17 @@ function largePng(side: number): Uint8Array {
   return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
 }
 
-/** A running child server. */
-interface Child {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `main.ts` in a child process and waits until `/readyz` is 200. */
-async function startChild(env: Record<string, string>): Promise<Child> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-write",
-      "--allow-ffi",
-      "main.ts",
-    ],
-    cwd: ROOT.pathname,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "inherit",
-  });
-  const proc = cmd.spawn();
-  const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let url: string | undefined;
-  while (!url) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("the server exited before listening");
-    buffer += value;
-    url = /Listening on (http:\/\/[^\s]+)/.exec(buffer)?.[1];
+/** Starts `main.ts` as `deno task start` does and waits until `/readyz` is 200. */
+async function startChild(
+  env: Record<string, string>,
+): Promise<{ url: string; service: ChildService }> {
+  const service = await startChildService({ env: { NO_COLOR: "1", ...env }, stderr: "inherit" });
+  try {
+    return { url: await service.ready(600_000), service };
+  } catch (e) {
+    await service.close();
+    throw e;
   }
-  // Keep draining stdout so the child never blocks on a full pipe.
-  (async () => {
-    for (;;) if ((await lines.read().catch(() => ({ done: true }))).done) return;
-  })();
-  for (;;) {
-    const res = await fetch(`${url}/readyz`).catch(() => null);
-    await res?.body?.cancel();
-    if (res?.status === 200) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    pid: proc.pid,
-    async stop() {
-      proc.kill("SIGTERM");
-      await proc.status;
-    },
-  };
 }
 
 /** Samples a process's resident set every `ms` until stopped; returns the highest seen. */
@@ -230,21 +190,21 @@ async function benchRssOnce(extra: Record<string, string>): Promise<void> {
   try {
     // Let start-up garbage settle before the baseline.
     await new Promise((r) => setTimeout(r, 2000));
-    const base = (await rssOf(child.pid))!;
-    const s = sampler(child.pid);
+    const base = (await rssOf(child.service.pid))!;
+    const s = sampler(child.service.pid);
     const b = await burst(child.url, matches, inputs);
     const sampledPeak = await s.stop();
-    const peak = Math.max(sampledPeak, (await rssOf(child.pid))!.hwm);
+    const peak = Math.max(sampledPeak, (await rssOf(child.service.pid))!.hwm);
     const after: [number, number][] = [];
     const t0 = performance.now();
     for (const at of [1, 5, 10, idleS]) {
       await new Promise((r) => setTimeout(r, Math.max(0, at * 1000 - (performance.now() - t0))));
-      after.push([at, (await rssOf(child.pid))!.rss]);
+      after.push([at, (await rssOf(child.service.pid))!.rss]);
     }
     // What a body costs the main thread: invalid images are refused there (415) after parsing.
     const bodies = 8;
-    const before = (await rssOf(child.pid))!.rss;
-    const s2 = sampler(child.pid, 20);
+    const before = (await rssOf(child.service.pid))!.rss;
+    const s2 = sampler(child.service.pid, 20);
     const invalid = new Uint8Array(19_000_000).map((_, i) => (i * 2654435761) >>> 24);
     await Promise.all(
       Array.from(
@@ -280,7 +240,8 @@ async function benchRssOnce(extra: Record<string, string>): Promise<void> {
         }x the body`,
     );
   } finally {
-    await child.stop();
+    await child.service.kill("SIGTERM");
+    await child.service.close();
   }
 }
 

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { withService } from "../routes/_service.ts";
+import { type ChildService, startChildService } from "../service/_child_service.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const WILLOW = new URL("../shared/data/pf-willow", ROOT).pathname;
@@ -15,29 +16,15 @@ const REQUEST = { dataset: "pfwillow", frame: "both" };
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-/** The start task of deno.json, as an argument list for this Deno. */
-async function startCommand(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  const [deno, ...args] = String(config.tasks.start).split(/\s+/);
-  assert.equal(deno, "deno");
-  return args;
-}
-
 interface Replica {
   name: string;
   url: string;
-  child: Deno.ChildProcess;
-  /** Everything it printed, once it has exited. */
-  log: Promise<string>;
+  service: ChildService;
 }
 
 async function startReplica(name: string, kvPath: string): Promise<Replica> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: await startCommand(),
-    cwd: ROOT.pathname,
+  const service = await startChildService({
     env: {
-      HOST: "127.0.0.1",
-      PORT: "0",
       WORKERS: "1",
       KV_PATH: kvPath,
       REPLICA_ID: name,
@@ -48,31 +35,13 @@ async function startReplica(name: string, kvPath: string): Promise<Replica> {
       RATE_LIMIT: "0",
       ORT_BACKEND: "wasm",
     },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/Listening on (\S+)/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`Replica ${name} did not start: ${out}`);
-    out += value;
+  });
+  try {
+    return { name, url: await service.ready(), service };
+  } catch (e) {
+    await service.close();
+    throw new Error(`Replica ${name} did not get ready`, { cause: e });
   }
-  const url = out.match(/Listening on (\S+)/)![1];
-  const log = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return out;
-      out += value;
-    }
-  })();
-  for (let i = 0; i < 600; i++) {
-    const res = await fetch(`${url}/readyz`).catch(() => null);
-    await res?.body?.cancel();
-    if (res?.status === 200) return { name, url, child, log };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Replica ${name} did not get ready`);
 }
 
 async function getJob(url: string, id: string): Promise<Json> {
@@ -122,12 +91,7 @@ async function evaluate(url: string): Promise<Json> {
 
 async function stop(replica: Replica, signal: Deno.Signal): Promise<number> {
   const t0 = performance.now();
-  try {
-    replica.child.kill(signal);
-  } catch {
-    // already gone
-  }
-  await replica.child.status;
+  await replica.service.kill(signal);
   return performance.now() - t0;
 }
 
@@ -169,8 +133,8 @@ Deno.test("a job is shared by two replicas, survives SIGKILL of one, and equals 
       assertSameNumbers(job.result, await evaluate(b.url));
     });
   } finally {
-    await stop(a, "SIGKILL");
-    await stop(b, "SIGKILL");
+    await a.service.close();
+    await b.service.close();
     await Deno.remove(kvPath);
   }
 });
@@ -187,10 +151,11 @@ Deno.test("SIGTERM during a job exits within the drain time; a restarted replica
       "both stop on SIGTERM, exit 0 within DRAIN_MS, giving back their shards",
       async () => {
         const [msA, msB] = await Promise.all([stop(a, "SIGTERM"), stop(b, "SIGTERM")]);
-        assert.equal((await a.child.status).code, 0);
-        assert.equal((await b.child.status).code, 0);
+        assert.equal((await a.service.status).code, 0);
+        assert.equal((await b.service.status).code, 0);
         assert.ok(msA < 3000 + 2000 && msB < 3000 + 2000, `${msA} ms, ${msB} ms`);
-        assert.match(await a.log, /SIGTERM: draining/);
+        await a.service.exited;
+        assert.match(a.service.stdout, /SIGTERM: draining/);
       },
     );
     c = await startReplica("replica-c", kvPath);
@@ -201,9 +166,9 @@ Deno.test("SIGTERM during a job exits within the drain time; a restarted replica
       assertSameNumbers(job.result, await evaluate(c!.url));
     });
   } finally {
-    await stop(a, "SIGKILL");
-    await stop(b, "SIGKILL");
-    if (c) await stop(c, "SIGKILL");
+    await a.service.close();
+    await b.service.close();
+    await c?.service.close();
     await Deno.remove(kvPath);
   }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { withService } from "./_service.ts";
+import { startChildService } from "../service/_child_service.ts";
 
 const WILLOW_ROOT = new URL("../../../shared/data/pf-willow", import.meta.url).pathname;
 const KEY = "test-key-0123456789";
@@ -87,25 +88,13 @@ Deno.test("a burst over the rate limit is answered 429 with Retry-After", async 
 });
 
 Deno.test("a service without keys on a non-loopback address says so at start", async () => {
-  const main = new URL("../../main.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", main],
-    env: { HOST: "0.0.0.0", PORT: "0", WORKERS: "1" },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
+  const child = await startChildService({ env: { HOST: "0.0.0.0", WORKERS: "1" } });
   try {
-    while (!out.includes("without API_KEYS")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
-    assert.match(out, /Warning: listening on 0\.0\.0\.0 without API_KEYS/);
+    await child.waitFor(/without API_KEYS/);
+    assert.match(child.stdout, /Warning: listening on 0\.0\.0\.0 without API_KEYS/);
+    // The wildcard bind is named as it is, with a loopback URL for this machine.
+    assert.match(await child.url(), /^http:\/\/127\.0\.0\.1:\d+$/);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await reader.cancel().catch(() => {});
+    await child.close();
   }
 });

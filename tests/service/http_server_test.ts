@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpServer, type HttpServerOptions } from "../../service/http_server.ts";
 import { raiseFdLimit } from "../../service/fd_limit.ts";
+import { startChildService } from "./_child_service.ts";
 
 const OPTIONS: HttpServerOptions = {
   hostname: "127.0.0.1",
@@ -162,58 +163,21 @@ Deno.test("HttpServer.shutdown() lets requests finish within the drain time and 
   });
 });
 
-/** Starts `main.ts` in a child process under an open-file limit; resolves with its URL. */
-async function startChild(env: Record<string, string>, fdLimit: number) {
-  const main = new URL("../../main.ts", import.meta.url).pathname;
-  const command = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `ulimit -n ${fdLimit} && exec "${Deno.execPath()}" run --allow-all "${main}"`,
-    ],
-    env: { ...env, HOST: "127.0.0.1", PORT: "0", WORKERS: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const child = command.spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/Listening on (\S+)/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`The service did not start: ${out}`);
-    out += value;
-  }
-  const url = out.match(/Listening on (\S+)/)![1];
-  // Keep reading so the child never blocks on a full pipe; keep the log for checks.
-  const log = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return out;
-      out += value;
-    }
-  })();
-  return { child, url, log };
-}
-
 Deno.test("the service survives 1,100 idle connections under a 1,024 descriptor limit and drains on SIGTERM", async (t) => {
   const own = (await raiseFdLimit()).limit;
   if (own && own.soft < 1400) {
     console.log(`skipped: this test process may open only ${own.soft} files, it needs 1400`);
     return;
   }
-  const { child, url, log } = await startChild(
-    { DRAIN_MS: "2000", RATE_LIMIT: "0", KV_PATH: ":memory:" },
-    1024,
-  );
-  const port = Number(new URL(url).port);
-  // Ready first: this is about idle connections, not about loading a model under a flood.
-  for (let i = 0; i < 600; i++) {
-    const res = await fetch(`${url}/readyz`).catch(() => null);
-    await res?.body?.cancel();
-    if (res?.status === 200) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const child = await startChildService({
+    env: { WORKERS: "1", DRAIN_MS: "2000", RATE_LIMIT: "0", KV_PATH: ":memory:" },
+    fdLimit: { soft: 1024, hard: 1024 },
+  });
   const conns: Deno.Conn[] = [];
   try {
+    // Ready first: this is about idle connections, not about loading a model under a flood.
+    const url = await child.ready();
+    const port = Number(new URL(url).port);
     await t.step("1,100 idle connections: the process lives and /healthz answers 200", async () => {
       for (let i = 0; i < 1100; i++) {
         conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
@@ -235,12 +199,12 @@ Deno.test("the service survives 1,100 idle connections under a 1,024 descriptor 
         try {
           await new Promise((r) => setTimeout(r, 300));
           const t0 = performance.now();
-          child.kill("SIGTERM");
-          const status = await child.status;
+          const status = await child.kill("SIGTERM");
           const ms = performance.now() - t0;
           assert.equal(status.code, 0);
           assert.ok(ms < 2000 + 1500, `exited after ${ms} ms`);
-          assert.match(await log, /SIGTERM: draining for up to 2000 ms/);
+          await child.exited;
+          assert.match(child.stdout, /SIGTERM: draining for up to 2000 ms/);
         } finally {
           clearInterval(timer);
           try {
@@ -259,13 +223,7 @@ Deno.test("the service survives 1,100 idle connections under a 1,024 descriptor 
         // closed by the server
       }
     }
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    await child.status;
-    await child.stderr.cancel().catch(() => {});
+    await child.close();
   }
 });
 
@@ -275,24 +233,16 @@ Deno.test("under deno task start's permissions (no --allow-all) the open-file li
     console.log(`skipped: the hard open-file limit here is ${hard}, nothing to raise from 1024`);
     return;
   }
-  const main = new URL("../../main.ts", import.meta.url).pathname;
-  const flags = "--allow-net --allow-read --allow-env --allow-write --allow-ffi";
-  const child = new Deno.Command("bash", {
-    args: ["-c", `ulimit -Sn 1024 && exec "${Deno.execPath()}" run ${flags} "${main}"`],
-    env: { HOST: "127.0.0.1", PORT: "0", WORKERS: "1", KV_PATH: ":memory:", ACCESS_LOG: "0" },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
+  const child = await startChildService({
+    env: { WORKERS: "1", KV_PATH: ":memory:", ACCESS_LOG: "0" },
+    fdLimit: { soft: 1024 },
+  });
+  let out: string;
+  try {
+    out = (await child.waitFor(/^.*\n/))[0];
+  } finally {
+    await child.close();
   }
-  child.kill("SIGTERM");
-  await reader.cancel();
-  await child.status;
   assert.match(out, /^Listening on /);
   const limit = hard === Infinity ? "Infinity" : String(hard);
   assert.ok(out.includes(`(open-file limit ${limit})`), out);
