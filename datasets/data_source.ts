@@ -9,7 +9,8 @@
  * (never the server's absolute path or the root's URL, which may be internal).
  *
  * URL roots fetch each file with a timeout (body included); HTTP 404 and 410
- * are {@linkcode DatasetNotFoundError}, any other failure
+ * are {@linkcode DatasetNotFoundError}, a read of either kind of root past
+ * its timeout {@linkcode DatasetUnavailableError}, any other failure
  * {@linkcode DatasetMalformedError}. Folders cannot be listed from a URL, so
  * readers that list folders need their pair list file there.
  *

@@ -134,7 +134,9 @@ export function datasetRoots(
   for (const id of DATASET_IDS) {
     try {
       const root = datasetRoot(id, env);
-      roots[id] = options.timeoutMs === undefined ? { root } : { root, timeoutMs: options.timeoutMs };
+      roots[id] = options.timeoutMs === undefined
+        ? { root }
+        : { root, timeoutMs: options.timeoutMs };
     } catch (e) {
       roots[id] = { root: null, reason: (e as Error).message };
     }
