@@ -63,7 +63,10 @@
  * assert.equal(config.limits.maxPoints, 1000);
  * assert.equal(loadConfig({ DEFAULT_MODEL: "dsift" }).models.defaultModel, "dsift");
  * assert.deepEqual(config.datasets.pfwillow, { root: "/data/pf-willow", timeoutMs: 30_000 });
- * assert.equal(loadConfig({ DATA_TIMEOUT_MS: "300" }).datasets.spair.timeoutMs, 300);
+ * assert.deepEqual(
+ *   loadConfig({ DATA_SPAIR: "/s", DATA_TIMEOUT_MS: "300" }).datasets.spair,
+ *   { root: "/s", timeoutMs: 300 },
+ * );
  * assert.throws(() => loadConfig({ DATA_TIMEOUT_MS: "0" }), /DATA_TIMEOUT_MS/);
  * assert.throws(() => loadConfig({ PORT: "eighty" }));
  * ```
