@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { withService } from "./_service.ts";
 import { serveFolders } from "../datasets/_http_server.ts";
 import { PF_WILLOW_ROOT } from "../datasets/_data.ts";
@@ -97,4 +98,47 @@ Deno.test("DATA_TIMEOUT_MS bounds the server's reads of a URL data root: 503 dat
     release();
     await server.close();
   }
+});
+
+Deno.test({
+  name:
+    "DATA_TIMEOUT_MS bounds the server's reads of a local data root: a FIFO image answers 503 dataset_unavailable",
+  // The blocked open of the FIFO cannot be cancelled; the writer below ends it, after the service.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "data_timeout_test_" });
+    const dir = join(root, "PF-dataset", "car(G)");
+    const fifo = join(dir, "Cars_009b.png");
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(join(root, "PF-dataset", "test_pairs_pf.csv"), pairList());
+      // The images are the shared ones, linked in place; one is a FIFO nothing writes to.
+      for (const name of ["Cars_006a", "Cars_007a", "Cars_008b"]) {
+        await Deno.symlink(
+          join(PF_WILLOW_ROOT, "PF-dataset", "car(G)", `${name}.png`),
+          join(dir, `${name}.png`),
+        );
+      }
+      assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+      await withService({
+        DATA_PFWILLOW: root,
+        DATA_TIMEOUT_MS: "300",
+        DEFAULT_MODEL: "dsift",
+      }, async (url) => {
+        const r = await evaluate(url, ["car(G)/Cars_006a-Cars_007a"]);
+        assert.equal(r.status, 503, JSON.stringify(r.json));
+        assert.equal(r.json.error.code, "dataset_unavailable");
+        assert.match(
+          r.json.error.message,
+          /PF-dataset\/car\(G\)\/Cars_009b\.png: no answer within 300 ms/,
+        );
+        assert.ok(!r.json.error.message.includes(root), r.json.error.message);
+        assert.equal((await fetch(`${url}/healthz`).then((r) => r.json())).status, "ok");
+      });
+    } finally {
+      (await Deno.open(fifo, { write: true })).close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });
