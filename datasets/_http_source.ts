@@ -5,7 +5,8 @@
  *
  * Each file's URL is built from checked, percent-encoded path segments with
  * `new URL(path, base)` and must still lie under the base. Every request has
- * a timeout (body included), bodies larger than `maxBytes` are refused, and
+ * a timeout (body included; past it the read is `dataset_unavailable`, as a
+ * local read past its deadline is), bodies larger than `maxBytes` are refused, and
  * at most `maxConcurrent` requests are in flight. Folders cannot be listed.
  *
  * @module
@@ -14,6 +15,7 @@
 import {
   DatasetMalformedError,
   DatasetNotFoundError,
+  DatasetUnavailableError,
   DatasetUnsafePathError,
 } from "../errors/mod.ts";
 import { safeSegments } from "./_files.ts";
@@ -241,7 +243,8 @@ export class HttpDataSource extends SourceBase {
         return await consume(res);
       } catch (cause) {
         if (controller.signal.reason instanceof Timeout) {
-          throw new DatasetMalformedError(
+          // The server did not answer in time: the data is unreachable, not malformed.
+          throw new DatasetUnavailableError(
             `Cannot read ${what} ${url}: no complete answer within ${this.#options.timeoutMs} ms (timeoutMs)`,
             { path: url, cause },
           );

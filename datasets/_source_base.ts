@@ -59,7 +59,8 @@ export interface DataSource {
    * @returns Its bytes, in a buffer of their own.
    * @throws {DatasetNotFoundError} When the file does not exist (HTTP 404 or 410).
    * @throws {DatasetMalformedError} When it cannot be read, is larger than
-   * `maxBytes`, or the request fails or times out.
+   * `maxBytes`, or the request fails.
+   * @throws {DatasetUnavailableError} When the read takes longer than `timeoutMs`.
    */
   readBytes(rel: string, what: string): Promise<Uint8Array>;
   /**

@@ -9,7 +9,8 @@
  * (never the server's absolute path or the root's URL, which may be internal).
  *
  * URL roots fetch each file with a timeout (body included); HTTP 404 and 410
- * are {@linkcode DatasetNotFoundError}, any other failure
+ * are {@linkcode DatasetNotFoundError}, a read of either kind of root past
+ * its timeout {@linkcode DatasetUnavailableError}, any other failure
  * {@linkcode DatasetMalformedError}. Folders cannot be listed from a URL, so
  * readers that list folders need their pair list file there.
  *
@@ -32,6 +33,8 @@ import { isUrlRoot } from "./_root_url.ts";
 import { HttpDataSource } from "./_http_source.ts";
 import { LocalDataSource } from "./_local_source.ts";
 import type { DataSource, DataSourceOptions } from "./_source_base.ts";
+import { type DatasetRoots, requireRoot } from "./roots.ts";
+import type { DatasetId } from "./types.ts";
 
 export type { DataEntry, DataSource, DataSourceOptions } from "./_source_base.ts";
 export { DATA_SOURCE_DEFAULTS } from "./_source_base.ts";
@@ -82,4 +85,36 @@ export function openDataSource(
 ): DataSource {
   if (typeof root !== "string") return root;
   return isUrlRoot(root) ? new HttpDataSource(root, options) : new LocalDataSource(root, options);
+}
+
+/**
+ * Opens a configured dataset's root with the limits configured with it
+ * (`DATA_TIMEOUT_MS`), so the service's readers all get them from the
+ * settings instead of the defaults.
+ *
+ * @param roots The roots, from `datasetRoots()` (the service's `config.datasets`).
+ * @param id The dataset.
+ * @returns Its source.
+ * @throws {DatasetUnavailableError} When its root setting cannot be used.
+ *
+ * @example Usage
+ * ```ts
+ * import { openRoot } from "./data_source.ts";
+ * import { datasetRoots } from "./roots.ts";
+ * import { DatasetUnavailableError } from "../errors/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const roots = datasetRoots({ DATA_ROOT: "../shared/data", DATA_SPAIR: "ftp://x" }, {
+ *   timeoutMs: 300,
+ * });
+ * const willow = openRoot(roots, "pfwillow");
+ * assert.equal(willow.root, "../shared/data/pf-willow");
+ * assert.equal(await willow.isFile("PF-dataset/car(G)/Cars_006a.png"), true);
+ * assert.throws(() => openRoot(roots, "spair"), DatasetUnavailableError);
+ * ```
+ */
+export function openRoot(roots: DatasetRoots, id: DatasetId): DataSource {
+  const root = requireRoot(roots, id);
+  const { timeoutMs } = roots[id] as { timeoutMs?: number };
+  return openDataSource(root, { timeoutMs });
 }

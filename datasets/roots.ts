@@ -34,10 +34,15 @@ export const DATASET_ROOTS = Object.freeze(
 );
 
 /**
- * Where one dataset is read from: its root, or why it cannot be (a
- * misconfigured root makes that dataset unavailable, not the service).
+ * Where one dataset is read from: its root and the longest one read of it
+ * may take (`DATA_TIMEOUT_MS`; unset: the data source's default), or why it
+ * cannot be read (a misconfigured root makes that dataset unavailable, not
+ * the service). The deadline travels with the root so that every reader of
+ * a configured dataset opens it with the same limits.
  */
-export type DatasetRootSetting = { root: string } | { root: null; reason: string };
+export type DatasetRootSetting =
+  | { root: string; timeoutMs?: number }
+  | { root: null; reason: string };
 
 /** Every dataset's root setting. */
 export type DatasetRoots = Readonly<Record<DatasetId, DatasetRootSetting>>;
@@ -103,6 +108,8 @@ export function datasetRoot(id: DatasetId, env: Record<string, string | undefine
  * reason where one cannot be used instead of failing.
  *
  * @param env The variables (`DATA_ROOT`, `DATA_SPAIR`...).
+ * @param options `timeoutMs`: the longest one read may take, kept with each
+ * usable root (unset: the data source's default, 30 s).
  * @returns Each dataset's root or the reason it has none.
  *
  * @example Usage
@@ -113,13 +120,23 @@ export function datasetRoot(id: DatasetId, env: Record<string, string | undefine
  * const roots = datasetRoots({ DATA_ROOT: "/d", DATA_AP10K: "http://example.com/ap" });
  * assert.deepEqual(roots.pfwillow, { root: "/d/pf-willow" });
  * assert.equal(roots.ap10k.root, null);
+ * assert.deepEqual(
+ *   datasetRoots({ DATA_ROOT: "/d" }, { timeoutMs: 300 }).spair,
+ *   { root: "/d/SPair-71k", timeoutMs: 300 },
+ * );
  * ```
  */
-export function datasetRoots(env: Record<string, string | undefined>): DatasetRoots {
+export function datasetRoots(
+  env: Record<string, string | undefined>,
+  options: { timeoutMs?: number } = {},
+): DatasetRoots {
   const roots = {} as Record<DatasetId, DatasetRootSetting>;
   for (const id of DATASET_IDS) {
     try {
-      roots[id] = { root: datasetRoot(id, env) };
+      const root = datasetRoot(id, env);
+      roots[id] = options.timeoutMs === undefined
+        ? { root }
+        : { root, timeoutMs: options.timeoutMs };
     } catch (e) {
       roots[id] = { root: null, reason: (e as Error).message };
     }

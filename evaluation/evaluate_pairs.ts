@@ -24,7 +24,7 @@ import type { PckSums } from "../core/pck.ts";
 import { toOfficialFrame } from "../core/official_frame.ts";
 import type { DatasetPair, DatasetSlice } from "../datasets/types.ts";
 import type { ScoringFrame } from "./request.ts";
-import { openDataSource } from "../datasets/data_source.ts";
+import { type DataSource, openDataSource } from "../datasets/data_source.ts";
 import { ResidentImages } from "./resident_images.ts";
 
 /** How to evaluate. */
@@ -42,6 +42,11 @@ export interface EvaluationOptions {
   concurrency?: number;
   /** Stops the evaluation: no pair starts after it aborts, and queued work leaves the pool. */
   signal?: AbortSignal;
+  /**
+   * Where the images are read: the dataset's root opened with its configured
+   * limits (`DATA_TIMEOUT_MS`). Default: `slice.root` with the data source's defaults.
+   */
+  source?: DataSource;
 }
 
 /** Progress after each pair. */
@@ -163,7 +168,7 @@ export async function evaluatePairs(
   // Pairs sharing a target are matched together (one cost-volume call);
   // pairs without keypoints are scored as they are, their images not extracted.
   const groups = targetGroups(pairs);
-  const images = new ResidentImages(pool, openDataSource(slice.root), {
+  const images = new ResidentImages(pool, openDataSource(options.source ?? slice.root), {
     pairs: groups.flat().map((i) => pairs[i]),
     model: options.model,
     resolution: options.resolution,

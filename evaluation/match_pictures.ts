@@ -19,7 +19,6 @@ import { join } from "node:path";
 import type { WorkerPool } from "../workers/pool.ts";
 import { localizerOf } from "../workers/match_options.ts";
 import { decodeImage } from "../workers/decode_image.ts";
-import { openDataSource } from "../datasets/data_source.ts";
 import { matchPicture } from "../pictures/match_picture.ts";
 import { encodePng } from "../pictures/encode_png.ts";
 import type { PreparedEvaluation } from "./run_evaluation.ts";
@@ -65,7 +64,7 @@ export async function writeMatchPictures(
 ): Promise<string[]> {
   const { request, model, resolution, pairs, queries } = prepared;
   const limit = options.limit ?? DEFAULT_PICTURE_LIMIT;
-  const source = openDataSource(prepared.slice.root);
+  const source = prepared.source;
   await Deno.mkdir(options.dir, { recursive: true });
   const files: string[] = [];
   for (const [i, pair] of pairs.slice(0, limit).entries()) {

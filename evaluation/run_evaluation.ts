@@ -108,6 +108,7 @@ export async function evaluatePrepared(
     comparison: req.comparison,
     returnPredictions: req.return_predictions,
     signal: options.signal,
+    source: prepared.source,
   }, options.onProgress);
   return evaluationReport(outcome, {
     slice,

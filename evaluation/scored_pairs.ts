@@ -16,7 +16,8 @@
 
 import type { ModelRegistry } from "../models/registry.ts";
 import { readDataset } from "../datasets/read_dataset.ts";
-import { type DatasetRoots, requireRoot } from "../datasets/roots.ts";
+import type { DatasetRoots } from "../datasets/roots.ts";
+import { type DataSource, openRoot } from "../datasets/data_source.ts";
 import { selectPairs } from "../datasets/select_pairs.ts";
 import type { DatasetPair, DatasetSlice } from "../datasets/types.ts";
 import { makeFrame } from "../core/frame.ts";
@@ -28,6 +29,8 @@ import { type ProtocolEcho, protocolEcho } from "./protocol_echo.ts";
 export interface ScoredPairs {
   /** The split as read (every pair, before the selection). */
   slice: DatasetSlice;
+  /** The dataset's root, opened with its configured limits: its images are read through it. */
+  source: DataSource;
   /** The selected pairs, in order, as the dataset gives them. */
   pairs: DatasetPair[];
   /** Per pair, the source points matched: `source_kps` clamped into the image. */
@@ -44,7 +47,8 @@ export interface ScoredPairs {
  * @param req A validated evaluate request.
  * @param deps The model registry (for the resolution) and the dataset roots.
  * @param options `slice`: the split already read for an identical request (job shards).
- * @returns The pairs, their queries, the resolution and the protocol echo.
+ * @returns The pairs, their queries, the source they are read from, the resolution and
+ *   the protocol echo.
  * @throws {DatasetError} When the dataset cannot be read.
  * @throws {ModelNotFoundError} When the model is unknown.
  * @throws {ResolutionError} When the resolution does not fit the model.
@@ -57,8 +61,9 @@ export async function readScoredPairs(
   const descriptor = deps.registry.get(req.model);
   const resolution = deps.registry.resolution(descriptor, req.resolution);
   const protocol = protocolEcho(req);
+  const source = openRoot(deps.roots, req.dataset);
   const slice = options.slice ??
-    await readDataset(req.dataset, requireRoot(deps.roots, req.dataset), {
+    await readDataset(req.dataset, source, {
       split: req.split,
       ...protocol.dataset_options,
     });
@@ -68,5 +73,5 @@ export async function readScoredPairs(
       ? p.source_kps
       : clampToFrame(p.source_kps, makeFrame(p.source_size, { size: resolution, mode: req.resize }))
   );
-  return { slice, pairs, queries, resolution, protocol };
+  return { slice, source, pairs, queries, resolution, protocol };
 }

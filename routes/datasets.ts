@@ -20,8 +20,7 @@ import { DATASET_IDS, type DatasetPair, type DatasetSlice } from "../datasets/ty
 import { toOfficialFrame } from "../core/official_frame.ts";
 import { EvaluateRequestSchema, requestFromStrings } from "../evaluation/request.ts";
 import { readScoredPairs } from "../evaluation/scored_pairs.ts";
-import { openDataSource } from "../datasets/data_source.ts";
-import { requireRoot } from "../datasets/roots.ts";
+import { openRoot } from "../datasets/data_source.ts";
 import { ImageSizeSchema } from "./match.ts";
 
 /** One split of a dataset as `GET /v1/datasets` lists it. */
@@ -130,10 +129,11 @@ app.get("/", async (c) => {
       continue;
     }
     const root = setting.root;
+    const source = openRoot(roots, id);
     const splits: Record<string, unknown> = {};
     for (const split of DATASET_SPLITS[id]) {
       try {
-        const slice = await readDataset(id, root, { split });
+        const slice = await readDataset(id, source, { split });
         splits[split] = summarize(slice);
       } catch (e) {
         // A dataset fault's message names the file; a bug is logged and says nothing.
@@ -193,7 +193,7 @@ app.get(
     const { name } = c.req.valid("param");
     const { path } = c.req.valid("query");
     // The source refuses paths that leave the root; only image files are served.
-    const source = openDataSource(requireRoot(c.var.services.config.datasets, name));
+    const source = openRoot(c.var.services.config.datasets, name);
     try {
       source.locate(path, "the `path` query");
     } catch (e) {

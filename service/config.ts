@@ -31,6 +31,7 @@
  * | `MODEL_TIMEOUT_MS` | `30000` | longest wait for more bytes of a download |
  * | `DATA_ROOT` | `./data` | folder (or base URL) holding the four datasets |
  * | `DATA_SPAIR`, `DATA_PFPASCAL`, `DATA_PFWILLOW`, `DATA_AP10K` | under `DATA_ROOT` | one dataset's root |
+ * | `DATA_TIMEOUT_MS` | `30000` | longest one dataset read may take (a file, a header, a listing; for URL roots a request, body included) before 503 `dataset_unavailable` |
  * | `RUNS_DIR` | `./runs` | where saved evaluation runs are kept |
  * | `RUNS_MAX` / `RUNS_MAX_BYTES` | `1000` / 512 MiB | most saved runs, and their total size |
  * | `CORS_ORIGINS` | `*` | origins browsers may call from (comma separated); credentials are never allowed |
@@ -61,7 +62,12 @@
  * assert.equal(config.port, 9000);
  * assert.equal(config.limits.maxPoints, 1000);
  * assert.equal(loadConfig({ DEFAULT_MODEL: "dsift" }).models.defaultModel, "dsift");
- * assert.deepEqual(config.datasets.pfwillow, { root: "/data/pf-willow" });
+ * assert.deepEqual(config.datasets.pfwillow, { root: "/data/pf-willow", timeoutMs: 30_000 });
+ * assert.deepEqual(
+ *   loadConfig({ DATA_SPAIR: "/s", DATA_TIMEOUT_MS: "300" }).datasets.spair,
+ *   { root: "/s", timeoutMs: 300 },
+ * );
+ * assert.throws(() => loadConfig({ DATA_TIMEOUT_MS: "0" }), /DATA_TIMEOUT_MS/);
  * assert.throws(() => loadConfig({ PORT: "eighty" }));
  * ```
  *
@@ -71,6 +77,7 @@
 import { z } from "zod";
 import { BACKEND_PREFERENCES } from "../workers/backend.ts";
 import { datasetRoots } from "../datasets/roots.ts";
+import { DATA_SOURCE_DEFAULTS } from "../datasets/data_source.ts";
 import { DEFAULT_MODEL_ID } from "../models/registry.ts";
 import { DEFAULT_MAX_DECODED_BYTES } from "../workers/image_limits.ts";
 
@@ -117,6 +124,7 @@ const ConfigSchema = z.object({
   DATA_PFPASCAL: z.string().optional(),
   DATA_PFWILLOW: z.string().optional(),
   DATA_AP10K: z.string().optional(),
+  DATA_TIMEOUT_MS: int(1).default(DATA_SOURCE_DEFAULTS.timeoutMs),
   RUNS_DIR: z.string().optional(),
   RUNS_MAX: int(0).default(1000),
   RUNS_MAX_BYTES: int(0).default(512 * 1024 * 1024),
@@ -202,7 +210,7 @@ const ConfigSchema = z.object({
     DATA_PFPASCAL: e.DATA_PFPASCAL,
     DATA_PFWILLOW: e.DATA_PFWILLOW,
     DATA_AP10K: e.DATA_AP10K,
-  }),
+  }, { timeoutMs: e.DATA_TIMEOUT_MS }),
   runs: { dir: e.RUNS_DIR || DEFAULT_RUNS_DIR, maxCount: e.RUNS_MAX, maxBytes: e.RUNS_MAX_BYTES },
   jobs: {
     /** A remote KV (KV Connect) wins over the file. */

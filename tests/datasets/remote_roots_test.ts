@@ -10,8 +10,8 @@ import { openDataSource } from "../../datasets/data_source.ts";
 import { readMatFile } from "../../datasets/mat_file.ts";
 import { evaluatePairs, type EvaluationOptions } from "../../evaluation/evaluate_pairs.ts";
 import {
-  DatasetMalformedError,
   DatasetNotFoundError,
+  DatasetUnavailableError,
   DatasetUnsafePathError,
 } from "../../errors/mod.ts";
 import type { DatasetSlice } from "../../datasets/types.ts";
@@ -179,7 +179,7 @@ Deno.test("readSpair() and readPfPascal() from a URL root equal the local slices
           }),
       });
       await assert.rejects(() => readSpair(source), (e: Error) => {
-        assert.ok(e instanceof DatasetMalformedError);
+        assert.ok(e instanceof DatasetUnavailableError);
         assert.match(e.message, /Layout\/large\/test\.txt: no complete answer within 50 ms/);
         return true;
       });
