@@ -245,7 +245,7 @@ export class HttpDataSource extends SourceBase {
         if (controller.signal.reason instanceof Timeout) {
           // The server did not answer in time: the data is unreachable, not malformed.
           throw new DatasetUnavailableError(
-            `Cannot read ${what} ${url}: no complete answer within ${this.#options.timeoutMs} ms (timeoutMs)`,
+            `Cannot read ${what} ${url}: no complete answer within ${this.#options.timeoutMs} ms`,
             { path: url, cause },
           );
         }
