@@ -282,7 +282,7 @@ Deno.test("openDataSource() gives up on a slow server after timeoutMs", async (t
           await assert.rejects(() => source.readBytes(path, "file"), (e: Error) => {
             assert.ok(e instanceof DatasetUnavailableError);
             assert.equal(e.path, path);
-            assert.match(e.message, /no complete answer within 150 ms \(timeoutMs\)/);
+            assert.match(e.message, /no complete answer within 150 ms$/);
             return true;
           });
           assert.ok(performance.now() - started < 2000);
