@@ -139,13 +139,7 @@ async function withLocalServices<T>(
   });
   try {
     await services.ready;
-    return await run({
-      pool: services.pool,
-      registry: services.registry,
-      resolveModel: services.resolveModel,
-      defaultModel: services.defaultModel,
-      roots: config.datasets,
-    }, services);
+    return await run(services.evaluation, services);
   } finally {
     await services.dispose();
   }

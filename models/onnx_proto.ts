@@ -224,6 +224,54 @@ export interface OnnxGraphProto {
   fields: ProtoField[];
 }
 
+/** What a graph rewrite looks up: see {@linkcode indexGraph}. */
+export interface GraphIndex {
+  /** Initializers by name. */
+  inits: Map<string, OnnxTensor>;
+  /** How many node inputs read each name (an initializer read once can be replaced). */
+  uses: Map<string, number>;
+  /** A name no initializer or node output has yet, based on `base`; taken from then on. */
+  fresh(base: string): string;
+}
+
+/**
+ * Indexes a graph for a rewrite that adds nodes and initializers: the new
+ * names must not collide with any existing one, or the graph would be invalid.
+ *
+ * @example Usage
+ * ```ts
+ * import { indexGraph } from "./onnx_proto.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const graph = {
+ *   nodes: [{ opType: "Relu", inputs: ["x"], outputs: ["y"], name: "", domain: "", rest: [] }],
+ *   initializers: [],
+ *   fields: [],
+ * };
+ * const { uses, fresh } = indexGraph(graph);
+ * assert.equal(uses.get("x"), 1);
+ * assert.equal(fresh("y"), "y_1");
+ * assert.equal(fresh("y"), "y_2");
+ * assert.equal(fresh("z"), "z");
+ * ```
+ *
+ * @param graph The graph as read.
+ * @returns Its initializers, input use counts, and a fresh-name maker.
+ */
+export function indexGraph(graph: OnnxGraphProto): GraphIndex {
+  const inits = new Map(graph.initializers.map((t) => [t.name, t]));
+  const uses = new Map<string, number>();
+  for (const n of graph.nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const taken = new Set<string>([...inits.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
+  const fresh = (base: string) => {
+    let name = base;
+    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+    taken.add(name);
+    return name;
+  };
+  return { inits, uses, fresh };
+}
+
 /** A model: its graph and every other entry of the ModelProto. */
 export interface OnnxModelProto {
   graph: OnnxGraphProto;

@@ -54,6 +54,7 @@
  */
 
 import {
+  indexGraph,
   intField,
   type OnnxNode,
   OnnxTensor,
@@ -220,16 +221,7 @@ export function quantizeMatMulsInt8(
     );
   }
   const { graph } = model;
-  const inits = new Map(graph.initializers.map((t) => [t.name, t]));
-  const uses = new Map<string, number>();
-  for (const n of graph.nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const taken = new Set<string>([...inits.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
-  const fresh = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const { inits, uses, fresh } = indexGraph(graph);
   const weightOf = (n: OnnxNode) => {
     if (n.opType !== "MatMul" || n.domain !== "") return null;
     const w = inits.get(n.inputs[1]);

@@ -130,13 +130,7 @@ if (import.meta.main) {
   const feeds = { pixel_values: { data: pixels, dims: [1, 3, side, side] } };
   try {
     await services.ready;
-    const deps = {
-      pool: services.pool,
-      registry: services.registry,
-      resolveModel: services.resolveModel,
-      defaultModel: "v0",
-      roots: config.datasets,
-    };
+    const deps = services.evaluation;
     const req = EvaluateRequestSchema.parse({
       dataset: "pfwillow",
       categories,

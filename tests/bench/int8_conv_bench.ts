@@ -33,6 +33,7 @@
 
 import { join } from "node:path";
 import {
+  indexGraph,
   intField,
   type OnnxNode,
   OnnxTensor,
@@ -111,16 +112,7 @@ function quantizeConvsInt8(
 ): { bytes: Uint8Array; quantized: number } {
   const model = readOnnxModel(bytes);
   const { graph } = model;
-  const inits = new Map(graph.initializers.map((t) => [t.name, t]));
-  const uses = new Map<string, number>();
-  for (const n of graph.nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const taken = new Set<string>([...inits.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
-  const fresh = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const { inits, uses, fresh } = indexGraph(graph);
   const nodes: OnnxNode[] = [];
   const added: OnnxTensor[] = [];
   const dropped = new Set<string>();
@@ -296,13 +288,7 @@ if (import.meta.main) {
   const services = await createServices(config, { startModel: idOf(VARIANTS[0]), jobs: false });
   try {
     await services.ready;
-    const deps = {
-      pool: services.pool,
-      registry: services.registry,
-      resolveModel: services.resolveModel,
-      defaultModel: idOf(VARIANTS[0]),
-      roots: config.datasets,
-    };
+    const deps = services.evaluation;
     const req = EvaluateRequestSchema.parse({
       dataset: "pfwillow",
       localizer: "nn",

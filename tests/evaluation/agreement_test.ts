@@ -38,13 +38,7 @@ Deno.test("measureAgreement(): int8 against fp32 on real PF-WILLOW pairs, and a 
   const services = await createServices(config, { startModel: "vit", jobs: false });
   try {
     await services.ready;
-    const deps = {
-      pool: services.pool,
-      registry: services.registry,
-      resolveModel: services.resolveModel,
-      defaultModel: services.defaultModel,
-      roots: config.datasets,
-    };
+    const deps = services.evaluation;
     // Two classes of 10 images: 2 x 90 ordered pairs of 10 keypoints.
     const req = EvaluateRequestSchema.parse({
       dataset: "pfwillow",
