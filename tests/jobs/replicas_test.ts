@@ -44,6 +44,20 @@ async function startReplica(name: string, kvPath: string): Promise<Replica> {
   }
 }
 
+/** Starts replicas one after the other; when one fails, those already started are closed. */
+async function startReplicas(kvPath: string, ...names: string[]): Promise<Replica[]> {
+  const started: Replica[] = [];
+  for (const name of names) {
+    try {
+      started.push(await startReplica(name, kvPath));
+    } catch (e) {
+      for (const r of started) await r.service.close();
+      throw e;
+    }
+  }
+  return started;
+}
+
 async function getJob(url: string, id: string): Promise<Json> {
   const res = await fetch(`${url}/v1/jobs/${id}`);
   assert.equal(res.status, 200);
@@ -104,8 +118,7 @@ function assertSameNumbers(result: Json, sync: Json): void {
 
 Deno.test("a job is shared by two replicas, survives SIGKILL of one, and equals /v1/evaluate", async (t) => {
   const kvPath = await Deno.makeTempFile({ suffix: ".kv" });
-  const a = await startReplica("replica-a", kvPath);
-  const b = await startReplica("replica-b", kvPath);
+  const [a, b] = await startReplicas(kvPath, "replica-a", "replica-b");
   try {
     const id = await submit(a.url);
     let killedShard = -1;
@@ -141,8 +154,7 @@ Deno.test("a job is shared by two replicas, survives SIGKILL of one, and equals 
 
 Deno.test("SIGTERM during a job exits within the drain time; a restarted replica resumes it", async (t) => {
   const kvPath = await Deno.makeTempFile({ suffix: ".kv" });
-  const a = await startReplica("replica-a", kvPath);
-  const b = await startReplica("replica-b", kvPath);
+  const [a, b] = await startReplicas(kvPath, "replica-a", "replica-b");
   let c: Replica | undefined;
   try {
     const id = await submit(b.url);
