@@ -75,19 +75,19 @@ export class HttpDataSource extends SourceBase {
    * through a percent-encoded `..`, `.` or separator.
    */
   locate(rel: string, from: string = DEFAULT_FROM): string {
-    this.#href(rel, from);
-    return safeSegments(rel, from).join("/");
+    return this.#target(rel, from).name;
   }
 
   /**
-   * The file's URL under the base.
+   * The file's URL under the base, and its name for errors (see
+   * {@linkcode HttpDataSource.locate}), from one check of the path.
    *
    * @param rel The path relative to the root.
    * @param from Where the path comes from, for the error message.
-   * @returns The URL.
+   * @returns The URL to fetch and the relative name.
    * @throws {DatasetUnsafePathError} As {@linkcode HttpDataSource.locate} does.
    */
-  #href(rel: string, from: string = DEFAULT_FROM): string {
+  #target(rel: string, from: string = DEFAULT_FROM): { href: string; name: string } {
     const segments = safeSegments(rel, from);
     const unsafe = (problem: string) =>
       new DatasetUnsafePathError(
@@ -112,7 +112,7 @@ export class HttpDataSource extends SourceBase {
     ) {
       throw unsafe("it resolves to a URL outside the root");
     }
-    return url.href;
+    return { href: url.href, name: segments.join("/") };
   }
 
   /**
@@ -123,19 +123,19 @@ export class HttpDataSource extends SourceBase {
    * @returns Its bytes.
    */
   async readBytes(rel: string, what: string): Promise<Uint8Array> {
-    const url = this.locate(rel);
-    return await this.#request(this.#href(rel), url, what, "GET", {}, async (res) => {
+    const { href, name } = this.#target(rel);
+    return await this.#request(href, name, what, "GET", {}, async (res) => {
       if (NOT_FOUND.has(res.status)) {
         throw new DatasetNotFoundError(
-          `Cannot read ${what} ${url}: no such file (HTTP ${res.status})`,
-          { path: url },
+          `Cannot read ${what} ${name}: no such file (HTTP ${res.status})`,
+          { path: name },
         );
       }
-      if (!res.ok) throw this.#statusError(url, what, res);
+      if (!res.ok) throw this.#statusError(name, what, res);
       const declared = Number(res.headers.get("content-length") ?? NaN);
-      if (declared > this.#options.maxBytes) throw this.#tooLarge(url, what, declared);
+      if (declared > this.#options.maxBytes) throw this.#tooLarge(name, what, declared);
       return await this.#body(res, Infinity, (total) => {
-        if (total > this.#options.maxBytes) throw this.#tooLarge(url, what);
+        if (total > this.#options.maxBytes) throw this.#tooLarge(name, what);
       });
     });
   }
@@ -149,12 +149,12 @@ export class HttpDataSource extends SourceBase {
    * @returns Up to `length` bytes, or `null` when the file does not exist.
    */
   async readHead(rel: string, length: number): Promise<Uint8Array | null> {
-    const url = this.locate(rel);
+    const { href, name } = this.#target(rel);
     const range = { range: `bytes=0-${Math.max(0, length - 1)}` };
-    return await this.#request(this.#href(rel), url, "file", "GET", range, async (res) => {
+    return await this.#request(href, name, "file", "GET", range, async (res) => {
       if (NOT_FOUND.has(res.status)) return null;
       if (res.status === 416) return new Uint8Array(0); // an empty file
-      if (!res.ok) throw this.#statusError(url, "file", res);
+      if (!res.ok) throw this.#statusError(name, "file", res);
       return await this.#body(res, length, () => {});
     });
   }
@@ -167,12 +167,12 @@ export class HttpDataSource extends SourceBase {
    * @returns `true` when the server has it, `false` on HTTP 404 or 410.
    */
   async isFile(rel: string): Promise<boolean> {
-    const url = this.locate(rel);
-    const status = await this.#request(this.#href(rel), url, "file", "HEAD", {}, (res) => {
+    const { href, name } = this.#target(rel);
+    const status = await this.#request(href, name, "file", "HEAD", {}, (res) => {
       if (res.ok || NOT_FOUND.has(res.status) || res.status === 405 || res.status === 501) {
         return Promise.resolve(res.status);
       }
-      throw this.#statusError(url, "file", res);
+      throw this.#statusError(name, "file", res);
     });
     if (status === 405 || status === 501) return (await this.readHead(rel, 1)) !== null;
     return !NOT_FOUND.has(status);
@@ -187,20 +187,20 @@ export class HttpDataSource extends SourceBase {
    */
   // deno-lint-ignore require-await
   async listDir(rel: string, what: string): Promise<DataEntry[]> {
-    const url = this.locate(rel);
+    const name = this.locate(rel);
     throw new DatasetNotFoundError(
-      `Cannot list ${what} ${url}: a dataset root given as a URL cannot list folders, so the files must be named by a list file`,
-      { path: url },
+      `Cannot list ${what} ${name}: a dataset root given as a URL cannot list folders, so the files must be named by a list file`,
+      { path: name },
     );
   }
 
   /**
    * Runs one request under the limiter and the timeout, mapping failures.
-   * `href` is fetched; errors name the file as `url`, its relative path.
+   * `href` is fetched; errors name the file as `name`, its relative path.
    */
   #request<T>(
     href: string,
-    url: string,
+    name: string,
     what: string,
     method: string,
     headers: Record<string, string>,
@@ -228,14 +228,14 @@ export class HttpDataSource extends SourceBase {
           const next = new URL(location, current);
           if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackUrl(next))) {
             throw new DatasetMalformedError(
-              `Cannot read ${what} ${url}: redirected to a ${next.protocol} URL, which is neither https:// nor loopback`,
-              { path: url },
+              `Cannot read ${what} ${name}: redirected to a ${next.protocol} URL, which is neither https:// nor loopback`,
+              { path: name },
             );
           }
           if (hop >= MAX_REDIRECTS) {
             throw new DatasetMalformedError(
-              `Cannot read ${what} ${url}: more than ${MAX_REDIRECTS} redirects`,
-              { path: url },
+              `Cannot read ${what} ${name}: more than ${MAX_REDIRECTS} redirects`,
+              { path: name },
             );
           }
           current = next.href;
@@ -245,8 +245,8 @@ export class HttpDataSource extends SourceBase {
         if (controller.signal.reason instanceof Timeout) {
           // The server did not answer in time: the data is unreachable, not malformed.
           throw new DatasetUnavailableError(
-            `Cannot read ${what} ${url}: no complete answer within ${this.#options.timeoutMs} ms`,
-            { path: url, cause },
+            `Cannot read ${what} ${name}: no complete answer within ${this.#options.timeoutMs} ms`,
+            { path: name, cause },
           );
         }
         if (cause instanceof DatasetNotFoundError || cause instanceof DatasetMalformedError) {
@@ -255,8 +255,8 @@ export class HttpDataSource extends SourceBase {
         // The transport's message may carry the URL: the answer names the file, the log the rest.
         console.error(`Cannot read ${what} ${href}:`, cause);
         throw new DatasetMalformedError(
-          `Cannot read ${what} ${url}: the request failed (${(cause as Error).name})`,
-          { path: url, cause },
+          `Cannot read ${what} ${name}: the request failed (${(cause as Error).name})`,
+          { path: name, cause },
         );
       } finally {
         clearTimeout(timer);
@@ -295,20 +295,20 @@ export class HttpDataSource extends SourceBase {
     return bytes;
   }
 
-  #statusError(url: string, what: string, res: Response): DatasetMalformedError {
+  #statusError(name: string, what: string, res: Response): DatasetMalformedError {
     return new DatasetMalformedError(
-      `Cannot read ${what} ${url}: HTTP ${res.status}${
+      `Cannot read ${what} ${name}: HTTP ${res.status}${
         res.statusText === "" ? "" : ` ${res.statusText}`
       }`,
-      { path: url },
+      { path: name },
     );
   }
 
-  #tooLarge(url: string, what: string, declared?: number): DatasetMalformedError {
+  #tooLarge(name: string, what: string, declared?: number): DatasetMalformedError {
     const size = declared === undefined ? "it is larger" : `it is ${declared} bytes, more`;
     return new DatasetMalformedError(
-      `Cannot read ${what} ${url}: ${size} than the ${this.#options.maxBytes}-byte limit (maxBytes)`,
-      { path: url },
+      `Cannot read ${what} ${name}: ${size} than the ${this.#options.maxBytes}-byte limit (maxBytes)`,
+      { path: name },
     );
   }
 }

@@ -128,7 +128,6 @@ app.get("/", async (c) => {
       datasets.push({ id, root: null, present: false, reason: setting.reason, splits: {} });
       continue;
     }
-    const root = setting.root;
     const source = openRoot(roots, id);
     const splits: Record<string, unknown> = {};
     for (const split of DATASET_SPLITS[id]) {
@@ -144,7 +143,8 @@ app.get("/", async (c) => {
       }
     }
     const present = Object.values(splits).some((s) => (s as { available: boolean }).available);
-    datasets.push({ id, root: /^https?:\/\//i.test(root) ? root : null, present, splits });
+    // A URL root is shown; a local folder is a server path, kept out of answers.
+    datasets.push({ id, root: source.remote ? source.root : null, present, splits });
   }
   return c.json({ datasets });
 });
