@@ -271,17 +271,7 @@ export function quantizeMatMulsInt8(
         mid: scalar("token_quant_mid", 128),
         zp,
       };
-      if (model.opset >= 18) {
-        tokenConsts.axes = fresh("token_quant_axes");
-        added.push(
-          OnnxTensor.from(
-            tokenConsts.axes,
-            [1],
-            TENSOR_TYPE.int64,
-            new Uint8Array(BigInt64Array.of(-1n).buffer),
-          ),
-        );
-      }
+      if (model.opset >= 18) tokenConsts.axes = int64Const("token_quant_axes", -1);
     }
     const [q, scale] = out;
     const abs = fresh(`${a}_abs`);
