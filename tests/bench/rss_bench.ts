@@ -21,6 +21,7 @@
 
 import { PNG } from "pngjs";
 import { type ChildService, startChildService } from "../service/_child_service.ts";
+import { matchForm } from "../routes/_service.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const WILLOW = new URL("../shared/data/pf-willow", ROOT).pathname;
@@ -93,13 +94,14 @@ function sampler(pid: number, ms = 50) {
 
 const RESOLUTION = Deno.env.get("BENCH_RSS_RESOLUTION");
 
-function matchForm(source: Uint8Array, target: Uint8Array): FormData {
-  const form = new FormData();
-  if (RESOLUTION) form.set("resolution", RESOLUTION);
-  form.set("source", new Blob([source as BlobPart]), "source.png");
-  form.set("target", new Blob([target as BlobPart]), "target.png");
-  form.set("points", JSON.stringify([[100, 100], [400, 300]]));
-  return form;
+/** The burst's match request: two points, at `BENCH_RSS_RESOLUTION` when it is set. */
+function burstForm(source: Uint8Array, target: Uint8Array): FormData {
+  return matchForm(
+    source,
+    target,
+    [[100, 100], [400, 300]],
+    RESOLUTION ? { resolution: RESOLUTION } : {},
+  );
 }
 
 /** The burst: large valid matches, invalid and oversized bodies, one evaluation, all at once. */
@@ -129,15 +131,15 @@ async function burst(url: string, matches: number, inputs: ReturnType<typeof bur
   await Promise.all([
     ...Array.from(
       { length: matches },
-      () => count("large", post("/v1/match", matchForm(big, big))),
+      () => count("large", post("/v1/match", burstForm(big, big))),
     ),
     ...Array.from(
       { length: 4 },
-      () => count("invalid", post("/v1/match", matchForm(random, big2))),
+      () => count("invalid", post("/v1/match", burstForm(random, big2))),
     ),
     ...Array.from(
       { length: 4 },
-      () => count("oversized", post("/v1/match", matchForm(huge, huge))),
+      () => count("oversized", post("/v1/match", burstForm(huge, huge))),
     ),
     count(
       "evaluate",
@@ -210,7 +212,7 @@ async function benchRssOnce(extra: Record<string, string>): Promise<void> {
       Array.from(
         { length: bodies },
         () =>
-          fetch(`${child.url}/v1/match`, { method: "POST", body: matchForm(invalid, invalid) })
+          fetch(`${child.url}/v1/match`, { method: "POST", body: burstForm(invalid, invalid) })
             .then((r) => r.body?.cancel()),
       ),
     );

@@ -19,23 +19,14 @@ import { errorCodes } from "../../routes/_on_error.ts";
 import { encodePng } from "../../pictures/encode_png.ts";
 import { tinyVitDescriptor } from "../fixtures/models.ts";
 import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
+// Seeded, so every run sends the same requests.
+import { seededUniform } from "../fixtures/_seeded_normal.ts";
+import { concat } from "../fixtures/images.ts";
 
 /** The worktree, which no answer may name. */
 const REPO = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 const WILLOW_ROOT = fileURLToPath(new URL("..", WILLOW)).replace(/\/$/, "");
 const CODES = new Set(errorCodes().map((c) => c.code));
-
-/** A small deterministic PRNG (mulberry32), so every run sends the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One request of the suite. */
 interface Case {
@@ -158,10 +149,7 @@ function multipart(fields: Record<string, string | Uint8Array>, boundary: string
     parts.push(typeof v === "string" ? enc.encode(v) : v, enc.encode("\r\n"));
   }
   parts.push(enc.encode(`--${boundary}--\r\n`));
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
-  return { bytes, type: `multipart/form-data; boundary=${boundary}` };
+  return { bytes: concat(...parts), type: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** Non-image bytes in many shapes. */
@@ -210,7 +198,7 @@ const JSON_ROUTES = ["/v1/evaluate", "/v1/jobs"];
 
 /** Generates the suite's requests from `seed`. */
 function generate(seed: number, png: Uint8Array, hubModel: string): Case[] {
-  const rand = prng(seed);
+  const rand = seededUniform(seed);
   const out: Case[] = [];
   const b64 = toBase64(png);
   const imageFields = (route: string) =>
@@ -535,7 +523,7 @@ Deno.test("fuzz: malformed requests on every route get 4xx JSON with a code, no 
     () => new Response("no", { status: 404 }),
   );
   const hubUrl = `http://127.0.0.1:${hub.addr.port}`;
-  const rand = prng(11);
+  const rand = seededUniform(11);
   const png = noisePng(rand, 48, 40);
   const env = {
     DATA_PFWILLOW: WILLOW_ROOT,
