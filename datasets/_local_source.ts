@@ -64,9 +64,9 @@ export class LocalDataSource extends SourceBase {
     return safeSegments(rel, from).join("/");
   }
 
-  /** The file's path on disk. */
-  #path(rel: string): string {
-    return insideRoot(this.root, rel, DEFAULT_FROM);
+  /** The file's name for errors (as {@linkcode LocalDataSource.locate}) and its path on disk. */
+  #target(rel: string): { name: string; path: string } {
+    return { name: this.locate(rel), path: insideRoot(this.root, rel, DEFAULT_FROM) };
   }
 
   /**
@@ -106,8 +106,7 @@ export class LocalDataSource extends SourceBase {
    * @returns Its bytes.
    */
   async readBytes(rel: string, what: string): Promise<Uint8Array> {
-    const name = this.locate(rel);
-    const path = this.#path(rel);
+    const { name, path } = this.#target(rel);
     return await this.#run(name, what, async (signal) => {
       let size: number;
       try {
@@ -161,8 +160,7 @@ export class LocalDataSource extends SourceBase {
    * @returns Up to `length` bytes, or `null` when the file does not exist.
    */
   async readHead(rel: string, length: number): Promise<Uint8Array | null> {
-    const name = this.locate(rel);
-    const path = this.#path(rel);
+    const { name, path } = this.#target(rel);
     return await this.#run(name, "the head of", () => readFileHead(path, length, name));
   }
 
@@ -173,8 +171,7 @@ export class LocalDataSource extends SourceBase {
    * @returns `true` for a file, `false` when nothing is there.
    */
   async isFile(rel: string): Promise<boolean> {
-    const name = this.locate(rel);
-    const path = this.#path(rel);
+    const { name, path } = this.#target(rel);
     return await this.#run(name, "the type of", () => isFile(path, name));
   }
 
@@ -186,8 +183,7 @@ export class LocalDataSource extends SourceBase {
    * @returns Its entries, sorted by name.
    */
   async listDir(rel: string, what: string): Promise<DataEntry[]> {
-    const name = this.locate(rel);
-    const path = this.#path(rel);
+    const { name, path } = this.#target(rel);
     const entries = await this.#run(name, what, () => listDir(path, what, name));
     return entries.map(({ name, isFile, isDirectory }) => ({ name, isFile, isDirectory }));
   }
