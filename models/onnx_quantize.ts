@@ -11,13 +11,21 @@
  * ```
  *
  * Weights are quantized symmetrically per output column:
- * `w_scale[n] = max_k |W[k, n]| / 127`, `w_q = round(W / w_scale)` in
- * [-127, 127], so no B zero point is needed (onnxruntime's CPU kernel takes
- * uint8 A with int8 B; `DynamicQuantizeLinear` only produces uint8). A MatMul
- * input shared by several products (q, k and v read one LayerNorm) is
- * quantized once. This is the pattern onnxruntime's own `quantize_dynamic`
- * writes, which its optimizer fuses into one `DynamicQuantizeMatMul` kernel
- * (VNNI / AMX on CPUs that have them).
+ * `w_scale[n] = max_k |W[k, n]| / 64`, `w_q = round(W / w_scale)` in
+ * [-64, 64], so no B zero point is needed (onnxruntime's CPU kernel takes
+ * uint8 A with int8 B; `DynamicQuantizeLinear` only produces uint8). 64,
+ * not 127 ({@linkcode INT8_WEIGHT_MAX}): on x86 CPUs without VNNI (AVX2,
+ * AVX-512 without VNNI) onnxruntime's u8s8 kernel multiplies with
+ * `vpmaddubsw`, which adds two adjacent u8 x s8 products into a saturating
+ * int16. Full-range weights overflow it (255 x 127 x 2 = 64,770 > 32,767):
+ * on an AVX2 EPYC a [3601 x 768] x [768 x 3072] product came out 18.5% off
+ * (relative RMS) instead of 0.9%, and the ViT-S/14 variant's nn agreement
+ * fell by about 1 point. With 64 the pair is at most 32,640, exact on every kernel
+ * (VNNI and AMX, AVX2, WASM) at the cost of one bit of weight precision.
+ * A MatMul input shared by several products (q, k and v read one LayerNorm)
+ * is quantized once. This is the pattern onnxruntime's own
+ * `quantize_dynamic` writes (with `reduce_range`), which its optimizer fuses
+ * into one `DynamicQuantizeMatMul` kernel (VNNI / AMX on CPUs that have them).
  *
  * {@linkcode QuantizeOptions} select other variants (per-token activation
  * scales, two-part weights, a subset of the MatMuls); `quantize: "int8"`
@@ -66,7 +74,7 @@ import {
 } from "./onnx_proto.ts";
 
 /** Bump when the quantizer writes different graphs for the same input: cached variants stop matching. */
-export const QUANTIZER_VERSION = 1;
+export const QUANTIZER_VERSION = 2;
 
 /** What {@linkcode quantizeMatMulsInt8} did. */
 export interface QuantizedModel {
@@ -78,21 +86,32 @@ export interface QuantizedModel {
   kept: number;
 }
 
-/** Per-column symmetric int8 quantization of a row-major `[K, N]` matrix. */
+/**
+ * The largest int8 weight step the served variant uses: u8 x s8 pairs then
+ * sum to at most 255 x 64 x 2 = 32,640, inside the int16 that non-VNNI x86
+ * kernels add them in (see the module doc).
+ */
+export const INT8_WEIGHT_MAX = 64;
+
+/**
+ * Per-column symmetric int8 quantization of a row-major `[K, N]` matrix:
+ * each column's largest magnitude becomes `qmax` steps.
+ */
 export function quantizeColumnsInt8(
   w: Float32Array,
   k: number,
   n: number,
+  qmax: number = INT8_WEIGHT_MAX,
 ): { q: Int8Array; scale: Float32Array } {
   const scale = new Float32Array(n);
   for (let r = 0; r < k; r++) {
     for (let c = 0; c < n; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * n + c]));
   }
-  for (let c = 0; c < n; c++) scale[c] = scale[c] > 0 ? scale[c] / 127 : 1;
+  for (let c = 0; c < n; c++) scale[c] = scale[c] > 0 ? scale[c] / qmax : 1;
   const q = new Int8Array(k * n);
   for (let r = 0; r < k; r++) {
     for (let c = 0; c < n; c++) {
-      q[r * n + c] = Math.max(-127, Math.min(127, Math.round(w[r * n + c] / scale[c])));
+      q[r * n + c] = Math.max(-qmax, Math.min(qmax, Math.round(w[r * n + c] / scale[c])));
     }
   }
   return { q, scale };
@@ -158,13 +177,17 @@ export interface QuantizeOptions {
    */
   activations?: "tensor" | "token";
   /**
-   * The weight: `"int8"` (default), one int8 matrix with a scale per column;
-   * `"int8x2"`, that matrix plus a second int8 matrix of what it misses
-   * (`W - q1 s1`, quantized per column again), both in one `MatMulInteger`
-   * of twice the width, their products added: about 16-bit weights at twice
-   * the integer work.
+   * The weight: `"int7"` (default), one int8 matrix in [-64, 64] with a
+   * scale per column, exact on every kernel (see the module doc);
+   * `"int8"`, the same in [-127, 127], one bit finer but wrong where the
+   * kernel saturates (x86 without VNNI); `"uint8"`, [-127, 127] stored
+   * around the zero point 128, exact everywhere but run by onnxruntime's
+   * u8u8 kernel, which has no VNNI or AMX path; `"int8x2"`, the `"int7"`
+   * matrix plus a second one of what it misses (`W - q1 s1`, quantized per
+   * column again), both in one `MatMulInteger` of twice the width, their
+   * products added: about 14-bit weights at twice the integer work.
    */
-  weights?: "int8" | "int8x2";
+  weights?: "int7" | "int8" | "uint8" | "int8x2";
   /** Which constant-weight MatMuls to quantize (default: all); the others stay float. */
   include?: (m: QuantizableMatMul) => boolean;
 }
@@ -260,6 +283,14 @@ export function quantizeMatMulsInt8(
     );
     return name;
   };
+  let weightZp: string | undefined;
+  const weightZeroPoint = () => {
+    if (!weightZp) {
+      weightZp = fresh("weight_zero_point");
+      added.push(OnnxTensor.from(weightZp, [], TENSOR_TYPE.uint8, Uint8Array.of(128)));
+    }
+    return weightZp;
+  };
   /** Per-row symmetric int8: q = round(A / s), s = max(|A| over the row) / 127. */
   const quantizeRows = (a: string, out: [string, string, string]) => {
     if (!tokenConsts) {
@@ -317,13 +348,23 @@ export function quantizeMatMulsInt8(
       else nodes.push(node("DynamicQuantizeLinear", [a], [aq[0], aq[1], aq[2]]));
     }
     const twice = options.weights === "int8x2";
-    const { q, scale } = twice
-      ? residualColumnsInt8(found.values, k, cols)
-      : quantizeColumnsInt8(found.values, k, cols);
+    const unsigned = options.weights === "uint8";
+    const { q, scale } = twice ? residualColumnsInt8(found.values, k, cols) : quantizeColumnsInt8(
+      found.values,
+      k,
+      cols,
+      unsigned || options.weights === "int8" ? 127 : undefined,
+    );
     const width = twice ? 2 * cols : cols;
     const wq = fresh(`${b}_int8`);
     const ws = fresh(`${b}_scale`);
-    added.push(OnnxTensor.from(wq, [k, width], TENSOR_TYPE.int8, new Uint8Array(q.buffer)));
+    if (unsigned) {
+      added.push(
+        OnnxTensor.from(wq, [k, width], TENSOR_TYPE.uint8, Uint8Array.from(q, (v) => v + 128)),
+      );
+    } else {
+      added.push(OnnxTensor.from(wq, [k, width], TENSOR_TYPE.int8, new Uint8Array(q.buffer)));
+    }
     added.push(OnnxTensor.from(ws, [width], TENSOR_TYPE.float, new Uint8Array(scale.buffer)));
     const y = n.outputs[0];
     const yInt = fresh(`${y}_int32`);
@@ -331,7 +372,12 @@ export function quantizeMatMulsInt8(
     const yScale = fresh(`${y}_rescale`);
     const yBoth = twice ? fresh(`${y}_parts`) : y;
     nodes.push(
-      node("MatMulInteger", [aq[0], wq, activations === "token" ? tokenConsts!.zp : aq[2]], [yInt]),
+      node("MatMulInteger", [
+        aq[0],
+        wq,
+        activations === "token" ? tokenConsts!.zp : aq[2],
+        ...(unsigned ? [weightZeroPoint()] : []),
+      ], [yInt]),
     );
     nodes.push(node("Cast", [yInt], [yCast], CAST_TO_FLOAT));
     if (activations === "token") {
