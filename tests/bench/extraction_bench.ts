@@ -20,6 +20,7 @@ import { loadNativeRuntime } from "../../workers/ort_native.ts";
 import type { BackendName } from "../../workers/session.ts";
 import { quantizeMatMulsInt8 } from "../../models/onnx_quantize.ts";
 import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
+import { describeCpu } from "./_cpu.ts";
 
 const MODELS = [
   { key: "vit-s", name: "ViT-S/14", dim: 384, heads: 6 },
@@ -72,7 +73,7 @@ export async function benchExtraction(
     `\nfeature extraction, random-weight DINOv2-contract ViTs (12 blocks), fp32 vs int8` +
       ` (MatMul -> DynamicQuantizeLinear + MatMulInteger, per-column int8 weights);` +
       ` ${configuredThreads()} onnxruntime thread(s), median ms of ${runs} after 1 warm-up;` +
-      ` skipped: ${skip.join(", ") || "none"}`,
+      ` skipped: ${skip.join(", ") || "none"}; ${await describeCpu()}`,
   );
   const times: Record<string, number> = {};
   const rows: string[][] = [];

@@ -1,17 +1,21 @@
 /**
- * Agreement and speed of int8 variants of the random-weight ViT-S/14 (DINOv2
- * contract, 12 blocks, the extraction bench's model) against its fp32
+ * Agreement and speed of int8 variants of the random-weight ViT-S/14 or
+ * ViT-B/14 (DINOv2 contract, 12 blocks, the extraction bench's models) against their fp32
  * original, in one run: each variant is evaluated on real PF-WILLOW pairs
  * through the normal evaluation path (`nn` localizer, predictions returned),
  * its matches compared point by point with fp32's
  * (`evaluation/agreement.ts`), and one forward timed on the native backend.
  *
  * The variants are `models/onnx_quantize.ts` options (`quantize: "int8"`
- * serves the first int8 row), plus two diagnostics that are not int8 graphs:
+ * serves the first int8 row), plus diagnostics that are not int8 graphs:
  * fp32 products of weights rounded to int8 (the weights' share of the error
- * alone) and to fp16 (how sensitive the check is).
+ * alone: to the served steps, to full-range steps, to full-range steps
+ * scaled per block of 32 inputs) and to fp16 (how sensitive the check is).
  *
- * Settings: `BENCH_AGREEMENT_SIDE` (default 448), `BENCH_AGREEMENT_CATEGORIES`
+ * Settings: `BENCH_AGREEMENT_MODEL` (`vit-s`, default, or `vit-b`: ViT-B/14,
+ * 12 blocks), `BENCH_AGREEMENT_ROWS` (the table's rows to run, 0-based and
+ * comma-separated, fp32 always included; default all),
+ * `BENCH_AGREEMENT_SIDE` (default 448), `BENCH_AGREEMENT_CATEGORIES`
  * (default `car(G),car(M)`: 180 pairs, 1,800 points), `BENCH_AGREEMENT_RUNS`
  * rounds of one timed forward per variant, the fastest kept (default 5,
  * after one warm-up), `DATA_PFWILLOW`
@@ -37,6 +41,7 @@ import { evaluatePrepared, prepareEvaluation } from "../../evaluation/run_evalua
 import { comparePredictions, type PredictionAgreement } from "../../evaluation/agreement.ts";
 import type { EvaluationReport } from "../../evaluation/report.ts";
 import { fastestForwards } from "./_fastest_forwards.ts";
+import { describeCpu } from "./_cpu.ts";
 import { configureOrt } from "../../workers/ort.ts";
 
 /** The fp32 graph with each MatMul weight replaced by `round(W)`, products in float. */
@@ -57,9 +62,20 @@ function roundedWeights(
   return writeOnnxModel(model);
 }
 
-const toInt8 = (w: Float32Array, k: number, n: number) => {
-  const { q, scale } = quantizeColumnsInt8(w, k, n);
+/** `W` rounded to the int8 steps of `quantizeColumnsInt8` with `qmax` steps per column. */
+const toInt8 = (qmax?: number) => (w: Float32Array, k: number, n: number) => {
+  const { q, scale } = quantizeColumnsInt8(w, k, n, qmax);
   return Float32Array.from(q, (x, i) => x * scale[i % n]);
+};
+/** `W` rounded to int8 steps scaled per block of 32 rows of a column (finer than per column). */
+const toInt8Blocks = (w: Float32Array, k: number, n: number) => {
+  const out = new Float32Array(w.length);
+  for (let r0 = 0; r0 < k; r0 += 32) {
+    const rows = Math.min(32, k - r0);
+    const block = quantizeColumnsInt8(w.subarray(r0 * n, (r0 + rows) * n), rows, n, 127);
+    block.q.forEach((x, i) => out[r0 * n + i] = x * block.scale[i % n]);
+  }
+  return out;
 };
 const half = new Float16Array(1);
 const toFp16 = (w: Float32Array) => Float32Array.from(w, (x) => (half[0] = x, half[0]));
@@ -72,9 +88,19 @@ const isAttention = (m: { index: number }) => m.index % 6 < 4;
 const VARIANTS: [string, (fp32: Uint8Array) => Uint8Array][] = [
   ["fp32", (b) => b],
   ["fp32, weights rounded to fp16 (diagnostic)", (b) => roundedWeights(b, toFp16)],
-  ["fp32, weights rounded to int8 (diagnostic)", (b) => roundedWeights(b, toInt8)],
+  [
+    "fp32, weights rounded to served int8, [-64, 64] (diagnostic)",
+    (b) => roundedWeights(b, toInt8()),
+  ],
+  ["fp32, weights rounded to [-127, 127] (diagnostic)", (b) => roundedWeights(b, toInt8(127))],
+  [
+    "fp32, weights rounded to [-127, 127] per block of 32 (diagnostic)",
+    (b) => roundedWeights(b, toInt8Blocks),
+  ],
   ...([
     ["int8: all MatMuls, per-tensor activations (served)", {}],
+    ["int8, full-range weights [-127, 127] (saturates without VNNI)", { weights: "int8" }],
+    ["int8, uint8 weights around 128 (u8u8 kernel)", { weights: "uint8" }],
     ["int8, per-token activations", { activations: "token" }],
     ["int8, two-part weights", { weights: "int8x2" }],
     ["int8, two-part weights, per-token activations", { weights: "int8x2", activations: "token" }],
@@ -102,14 +128,20 @@ if (import.meta.main) {
     new URL("../../../shared/data/pf-willow", import.meta.url).pathname,
   );
   const dir = await Deno.makeTempDir();
-  const fp32 = buildTinyVitGraph({ dim: 384, heads: 6, depth: 12, seed: 1 });
-  const files = VARIANTS.map(([name, make], i) => ({ name, id: `v${i}`, bytes: make(fp32) }));
+  const vit = env("BENCH_AGREEMENT_MODEL", "vit-s") === "vit-b"
+    ? { name: "ViT-B/14", dim: 768, heads: 12 }
+    : { name: "ViT-S/14", dim: 384, heads: 6 };
+  const picked = Deno.env.get("BENCH_AGREEMENT_ROWS")?.split(",").map(Number);
+  const fp32 = buildTinyVitGraph({ dim: vit.dim, heads: vit.heads, depth: 12, seed: 1 });
+  const files = VARIANTS.map(([name, make], i) => ({ name, i, make }))
+    .filter(({ i }) => i === 0 || !picked || picked.includes(i))
+    .map(({ name, i, make }) => ({ name, id: `v${i}`, bytes: make(fp32) }));
   const descriptors = [];
   for (const f of files) {
     await Deno.writeFile(join(dir, `${f.id}.onnx`), f.bytes);
     descriptors.push(
       tinyVitDescriptor(f.id, join(dir, `${f.id}.onnx`), {
-        feature_dim: 384,
+        feature_dim: vit.dim,
         resolutions: { min: 112, max: 840 },
       }),
     );
@@ -139,10 +171,10 @@ if (import.meta.main) {
       return_predictions: true,
     });
     console.log(
-      `\nint8 agreement: random-weight ViT-S/14 (12 blocks) @ ${side}, PF-WILLOW ` +
+      `\nint8 agreement: random-weight ${vit.name} (12 blocks) @ ${side}, PF-WILLOW ` +
         `${categories.join(" + ")}, nn matches identical to fp32; one native forward, ` +
         `fastest of ${runs} rounds over all variants after 1 warm-up, ` +
-        `${navigator.hardwareConcurrency} thread(s)`,
+        `${navigator.hardwareConcurrency} thread(s); ${await describeCpu()}`,
     );
     console.log(
       "| variant | identical | % | median / max px of disagreements | PCK@0.1 | forward ms | vs fp32 |",

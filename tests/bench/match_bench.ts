@@ -11,9 +11,13 @@
  * the 90-pair PF-WILLOW evaluation for several `WORKERS` x `ORT_THREADS` layouts
  * and its pairs/s against the official per-pair loop in PyTorch
  * (`./official_loop.py`, when a python3 here imports torch); `/v1/match`'s
- * decode + preprocess against commit bbfb6a0 (`./stages_bench.ts`); the
- * server's resident set through a burst, in a child process (`./rss_bench.ts`);
- * peak RSS of the bench process.
+ * decode + preprocess against commit bbfb6a0 (`./stages_bench.ts`); ViT-S/14
+ * and ViT-B/14 extraction in fp32 and int8 per backend
+ * (`./extraction_bench.ts`) and ViT-B/14 at 840's kernel time by kind, the
+ * floor of any int8 variant (`./int8_ceiling_bench.ts`); the server's
+ * resident set through a burst, in a child process (`./rss_bench.ts`); peak
+ * RSS of the bench process. It starts with the machine's CPU line
+ * (`./_cpu.ts`), since int8 figures depend on it.
  *
  * Trims: `BENCH_RUNS`, `BENCH_EVAL_LAYOUTS`, `BENCH_EVAL_ROUNDS`,
  * `BENCH_OFFICIAL_PAIRS`, `BENCH_BACKEND`, `BENCH_RSS_MATCHES`, `BENCH_RSS_SIDE`,
@@ -36,6 +40,8 @@ import { benchMatchStages } from "./stages_bench.ts";
 import { benchExtraction } from "./extraction_bench.ts";
 import { pngWithClaimedSize } from "../fixtures/images.ts";
 import { benchRss } from "./rss_bench.ts";
+import { describeCpu } from "./_cpu.ts";
+import { benchInt8Ceiling } from "./int8_ceiling_bench.ts";
 
 const DATA = new URL("../../../shared/data/pf-willow/PF-dataset/", import.meta.url);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
@@ -167,6 +173,7 @@ async function benchCostVolume(): Promise<void> {
 
 const CORES = navigator.hardwareConcurrency;
 configureOrt({ numThreads: CORES });
+console.log(`machine: ${await describeCpu()}`);
 await benchMatch();
 await benchMatchStages();
 await benchPreprocess();
@@ -176,6 +183,9 @@ await benchEvaluatePath();
 
 // Extraction per backend and dtype (fp32, int8), ViT-S and ViT-B at 448 and 840.
 await benchExtraction();
+
+// What int8 can reach on this CPU: ViT-B/14 at 840's kernel time by kind, fp32 against int8.
+await benchInt8Ceiling();
 
 // The server alone (a child process) through a burst of large and hostile requests.
 await benchRss();
