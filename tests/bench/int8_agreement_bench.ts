@@ -7,7 +7,8 @@
  * (`evaluation/agreement.ts`), and one forward timed on the native backend.
  *
  * The variants are `models/onnx_quantize.ts` options (`quantize: "int8"`
- * serves the first int8 row), plus diagnostics that are not int8 graphs:
+ * serves the first int8 row), onnxruntime's own block-wise `MatMulNBits`
+ * (`./int8_ceiling_bench.ts`), plus diagnostics that are not int8 graphs:
  * fp32 products of weights rounded to int8 (the weights' share of the error
  * alone: to the served steps, to full-range steps, to full-range steps
  * scaled per block of 32 inputs) and to fp16 (how sensitive the check is).
@@ -42,6 +43,7 @@ import { comparePredictions, type PredictionAgreement } from "../../evaluation/a
 import type { EvaluationReport } from "../../evaluation/report.ts";
 import { fastestForwards } from "./_fastest_forwards.ts";
 import { describeCpu } from "./_cpu.ts";
+import { blockQuantized } from "./int8_ceiling_bench.ts";
 import { configureOrt } from "../../workers/ort.ts";
 
 /** The fp32 graph with each MatMul weight replaced by `round(W)`, products in float. */
@@ -116,6 +118,10 @@ const VARIANTS: [string, (fp32: Uint8Array) => Uint8Array][] = [
     name,
     (b) => quantizeMatMulsInt8(b, o).bytes,
   ]),
+  [
+    "MatMulNBits: 8-bit weights and activations per block of 32 (onnxruntime contrib)",
+    blockQuantized,
+  ],
 ];
 
 if (import.meta.main) {
@@ -155,6 +161,8 @@ if (import.meta.main) {
     DATA_PFWILLOW: willow,
     DEFAULT_MODEL: "v0",
     ORT_BACKEND: "native",
+    // One worker takes every image of the slice: ViT-B/14 at 840 queues them for minutes.
+    DEADLINE_MS: String(3_600_000),
   });
   const services = await createServices(config, { startModel: "v0", jobs: false });
   configureOrt({ numThreads: navigator.hardwareConcurrency });
