@@ -71,7 +71,7 @@ export async function benchExtraction(
   backends.push("wasm");
   console.log(
     `\nfeature extraction, random-weight DINOv2-contract ViTs (12 blocks), fp32 vs int8` +
-      ` (MatMul -> DynamicQuantizeLinear + MatMulInteger, per-column int8 weights);` +
+      ` (MatMul -> DynamicQuantizeLinear + MatMulInteger, int8 weights in [-64, 64] per column);` +
       ` ${configuredThreads()} onnxruntime thread(s), median ms of ${runs} after 1 warm-up;` +
       ` skipped: ${skip.join(", ") || "none"}; ${await describeCpu()}`,
   );
