@@ -35,13 +35,8 @@ import {
   type QuantizeOptions,
 } from "../../models/onnx_quantize.ts";
 import { OnnxTensor, readOnnxModel, TENSOR_TYPE, writeOnnxModel } from "../../models/onnx_proto.ts";
-import { loadConfig } from "../../service/config.ts";
-import { createServices } from "../../service/services.ts";
-import { EvaluateRequestSchema } from "../../evaluation/request.ts";
-import { evaluatePrepared, prepareEvaluation } from "../../evaluation/run_evaluation.ts";
-import { comparePredictions, type PredictionAgreement } from "../../evaluation/agreement.ts";
-import type { EvaluationReport } from "../../evaluation/report.ts";
 import { fastestForwards } from "./_fastest_forwards.ts";
+import { agreementCells, evaluateVariants } from "./_variant_agreement.ts";
 import { describeCpu } from "./_cpu.ts";
 import { blockQuantized } from "./int8_ceiling_bench.ts";
 import { configureOrt } from "../../workers/ort.ts";
@@ -152,32 +147,10 @@ if (import.meta.main) {
       }),
     );
   }
-  await Deno.writeTextFile(join(dir, "models.json"), JSON.stringify(descriptors));
-  const config = loadConfig({
-    WORKERS: "1",
-    KV_PATH: ":memory:",
-    MODELS_CONFIG: join(dir, "models.json"),
-    MODEL_CACHE: join(dir, "cache"),
-    DATA_PFWILLOW: willow,
-    DEFAULT_MODEL: "v0",
-    ORT_BACKEND: "native",
-    // One worker takes every image of the slice: ViT-B/14 at 840 queues them for minutes.
-    DEADLINE_MS: String(3_600_000),
-  });
-  const services = await createServices(config, { startModel: "v0", jobs: false });
   configureOrt({ numThreads: navigator.hardwareConcurrency });
   const pixels = new Float32Array(3 * side * side).map((_, i) => Math.sin(i * 0.001));
   const feeds = { pixel_values: { data: pixels, dims: [1, 3, side, side] } };
   try {
-    await services.ready;
-    const deps = services.evaluation;
-    const req = EvaluateRequestSchema.parse({
-      dataset: "pfwillow",
-      categories,
-      resolution: side,
-      localizer: "nn",
-      return_predictions: true,
-    });
     console.log(
       `\nint8 agreement: random-weight ${vit.name} (12 blocks) @ ${side}, PF-WILLOW ` +
         `${categories.join(" + ")}, nn matches identical to fp32; one native forward, ` +
@@ -190,38 +163,25 @@ if (import.meta.main) {
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     // Agreement first, through the service; then the forwards, timed in
     // rounds over every variant so load from other work hits them alike.
-    let reference: EvaluationReport | undefined;
-    const rows: { name: string; report: EvaluationReport; agreement: PredictionAgreement }[] = [];
-    for (const f of files) {
-      const report = await evaluatePrepared(
-        await prepareEvaluation({ ...req, model: f.id }, deps),
-        deps,
-      );
-      reference ??= report;
-      rows.push({
-        name: f.name,
-        report,
-        agreement: comparePredictions(report.predictions!, reference.predictions!),
-      });
-    }
+    const rows = await evaluateVariants(
+      descriptors,
+      files.map((f) => f.id),
+      { categories, resolution: side },
+      { dir, willow },
+    );
     const fastest = await fastestForwards(files.map((f) => f.bytes), feeds, {
       backend: "native",
       rounds: runs,
       label: "int8 variant",
     });
-    for (const [i, { name, report, agreement: a }] of rows.entries()) {
-      const d = a.disagreement_px;
-      const pck = report.pck.per_image.all["0.1"];
+    for (const [i, row] of rows.entries()) {
       console.log(
-        `| ${name} | ${a.identical}/${a.points} | ${(100 * a.share!).toFixed(2)} | ${
-          d ? `${d.median.toFixed(0)} / ${d.max.toFixed(0)}` : "-"
-        } | ${pck === null ? "-" : (100 * pck).toFixed(2)} | ${fastest[i].toFixed(0)} | ${
+        `| ${files[i].name} | ${agreementCells(row)} | ${fastest[i].toFixed(0)} | ${
           (fastest[0] / fastest[i]).toFixed(2)
         }x |`,
       );
     }
   } finally {
-    await services.dispose();
     await Deno.remove(dir, { recursive: true });
   }
 }

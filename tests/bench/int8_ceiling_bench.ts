@@ -42,6 +42,8 @@ import {
 import { buildTinyVitGraph } from "../fixtures/tiny_vit_graph.ts";
 import { seededUniform } from "../fixtures/_seeded_normal.ts";
 import { describeCpu } from "./_cpu.ts";
+import { fastestForwards } from "./_fastest_forwards.ts";
+import { configureOrt } from "../../workers/ort.ts";
 
 /**
  * What a kernel computes, by its op type and input shapes: attention's
@@ -170,12 +172,10 @@ function importMicrosoftOps(model: OnnxModelProto): void {
   });
 }
 
-/** The fastest of `runs` runs of 12 products, [M x K] x [K x N] then [M x N] x [N x K]. */
+/** 12 products, [M x K] x [K x N] then [M x N] x [N x K], in fp32, served int8 and MatMulNBits: the fastest of `runs` rounds over the three. */
 async function linearKernels(
-  threads: number,
   runs: number,
 ): Promise<{ fp32: number; int8: number; blocks: number }> {
-  const ort = await loadNativeRuntime();
   const [m, k, n] = [3601, 768, 3072];
   const uniform = seededUniform(7);
   const values = (count: number, scale: number) =>
@@ -188,28 +188,13 @@ async function linearKernels(
   }
   g.output(x, [1, m, k]);
   const fp32 = g.toBytes();
-  const feeds = { x: new ort.Tensor("float32", values(m * k, 1), [1, m, k]) };
-  const time = async (bytes: Uint8Array) => {
-    const s = await ort.InferenceSession.create(bytes, {
-      executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
-      intraOpNumThreads: threads,
-    });
-    await s.run(feeds);
-    let best = Infinity;
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await s.run(feeds);
-      best = Math.min(best, performance.now() - t0);
-    }
-    await s.release();
-    return best;
-  };
-  return {
-    fp32: await time(fp32),
-    int8: await time(quantizeMatMulsInt8(fp32).bytes),
-    blocks: await time(blockQuantized(fp32)),
-  };
+  const feeds = { x: { data: values(m * k, 1), dims: [1, m, k] } };
+  const [f, i8, blocks] = await fastestForwards(
+    [fp32, quantizeMatMulsInt8(fp32).bytes, blockQuantized(fp32)],
+    feeds,
+    { backend: "native", rounds: runs, label: "ViT-B/14 840 linears" },
+  );
+  return { fp32: f, int8: i8, blocks };
 }
 
 /**
@@ -293,23 +278,19 @@ export async function benchInt8Ceiling(): Promise<void> {
   const ort = await loadNativeRuntime();
   const pixels = Float32Array.from({ length: 3 * side * side }, (_, i) => Math.sin(i * 0.001));
   const feeds = { pixel_values: new ort.Tensor("float32", pixels, [1, 3, side, side]) };
+  const tensorFeeds = { pixel_values: { data: pixels, dims: [1, 3, side, side] } };
+  configureOrt({ numThreads: threads });
   const fp32 = buildTinyVitGraph({ dim: 768, heads: 12, depth: 12, seed: 1 });
   const a = await profiledForward(fp32, feeds, threads);
   const b = await profiledForward(quantizeMatMulsInt8(fp32).bytes, feeds, threads);
-  const kernels = await linearKernels(threads, 3);
-  const fusedWall = async (bytes: Uint8Array) => {
-    const session = await ort.InferenceSession.create(fusedAttention(bytes, 12, 64), {
-      executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
-      intraOpNumThreads: threads,
-    });
-    await session.run(feeds);
-    const t0 = performance.now();
-    await session.run(feeds);
-    const wall = performance.now() - t0;
-    await session.release();
-    return wall;
-  };
+  const kernels = await linearKernels(3);
+  // One graph at a time: two ViT-B/14 840 sessions hold gigabytes each.
+  const fusedWall = async (bytes: Uint8Array) =>
+    (await fastestForwards([fusedAttention(bytes, 12, 64)], tensorFeeds, {
+      backend: "native",
+      rounds: 1,
+      label: "ViT-B/14 840, fused attention",
+    }))[0];
   const fused = {
     fp32: await fusedWall(fp32),
     int8: await fusedWall(quantizeMatMulsInt8(fp32).bytes),

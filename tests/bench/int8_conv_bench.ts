@@ -48,13 +48,8 @@ import {
 import { NPM_MODELS } from "../../models/npm_models.ts";
 import { importTfjsModel } from "../../models/tfjs_import.ts";
 import type { TfjsBackboneDescriptor } from "../../models/tfjs_backbone.ts";
-import { loadConfig } from "../../service/config.ts";
-import { createServices } from "../../service/services.ts";
-import { EvaluateRequestSchema } from "../../evaluation/request.ts";
-import { evaluatePrepared, prepareEvaluation } from "../../evaluation/run_evaluation.ts";
-import { comparePredictions } from "../../evaluation/agreement.ts";
-import type { EvaluationReport } from "../../evaluation/report.ts";
 import { fastestForwards } from "./_fastest_forwards.ts";
+import { agreementCells, evaluateVariants } from "./_variant_agreement.ts";
 import { configureOrt } from "../../workers/ort.ts";
 
 /**
@@ -275,42 +270,12 @@ if (import.meta.main) {
       })),
     });
   }
-  await Deno.writeTextFile(join(dir, "models.json"), JSON.stringify(descriptors));
-  const config = loadConfig({
-    WORKERS: "1",
-    KV_PATH: ":memory:",
-    MODELS_CONFIG: join(dir, "models.json"),
-    MODEL_CACHE: join(dir, "cache"),
-    DATA_PFWILLOW: willow,
-    DEFAULT_MODEL: idOf(VARIANTS[0]),
-    ORT_BACKEND: "native",
-  });
-  const services = await createServices(config, { startModel: idOf(VARIANTS[0]), jobs: false });
   try {
-    await services.ready;
-    const deps = services.evaluation;
-    const req = EvaluateRequestSchema.parse({
-      dataset: "pfwillow",
-      localizer: "nn",
-      return_predictions: true,
+    const evaluated = await evaluateVariants(descriptors, VARIANTS.map(idOf), {}, {
+      dir,
+      willow,
     });
-    let reference: EvaluationReport | undefined;
-    const rows: string[] = [];
-    for (const v of VARIANTS) {
-      const report = await evaluatePrepared(
-        await prepareEvaluation({ ...req, model: idOf(v) }, deps),
-        deps,
-      );
-      reference ??= report;
-      const a = comparePredictions(report.predictions!, reference.predictions!);
-      const d = a.disagreement_px;
-      const pck = report.pck.per_image.all["0.1"];
-      rows.push(
-        `| ${v.name} | ${a.identical}/${a.points} | ${(100 * a.share!).toFixed(2)} | ${
-          d ? `${d.median.toFixed(0)} / ${d.max.toFixed(0)}` : "-"
-        } | ${pck === null ? "-" : (100 * pck).toFixed(2)} |`,
-      );
-    }
+    const rows = evaluated.map((row, i) => `| ${VARIANTS[i].name} | ${agreementCells(row)} |`);
     console.log(
       `\nint8 convs of mnv3-nanodet-coco, PF-WILLOW (all pairs), nn matches identical to fp32's:`,
     );
@@ -347,7 +312,6 @@ if (import.meta.main) {
       }
     }
   } finally {
-    await services.dispose();
     await Deno.remove(dir, { recursive: true });
   }
 }
